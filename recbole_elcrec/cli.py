@@ -1,0 +1,75 @@
+"""Command line of ``run_recbole_elcrec.py``: train and evaluate any RecBole model or ELCRec."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from recbole_elcrec.config import ConfigError, parse_value
+from recbole_elcrec.data import DataFormatError, DatasetNotFoundError
+from recbole_elcrec.registry import UnknownModelError
+from recbole_elcrec.trainer import NonFiniteLossError
+
+USER_ERRORS = (ConfigError, DataFormatError, DatasetNotFoundError, UnknownModelError, NonFiniteLossError,
+               FileNotFoundError, ValueError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_recbole_elcrec.py",
+        description="Train and evaluate ELCRec or any RecBole model under one protocol. Any other "
+        "--key=value sets a RecBole/ELCRec config key, e.g. --epochs=50 --alpha=10 --n_clusters=256.",
+    )
+    parser.add_argument("--model", "-m", default="ELCRec", help="ELCRec or a RecBole model name (default ELCRec)")
+    parser.add_argument("--dataset", "-d", default="ml-100k", help="dataset name (default ml-100k, built in)")
+    parser.add_argument("--config_files", nargs="+", default=[], help="YAML files, later ones win")
+    parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--resume", help="checkpoint (...-last.pth) of an interrupted run to continue")
+    return parser
+
+
+def parse_overrides(extra: list[str]) -> dict[str, Any]:
+    """``--key=value`` pairs as typed config overrides; anything else is an error naming the argument."""
+    overrides: dict[str, Any] = {}
+    for argument in extra:
+        key, separator, value = argument.removeprefix("--").partition("=")
+        if not argument.startswith("--") or not separator or not key:
+            raise ConfigError(f"cannot read argument {argument!r}: expected --key=value")
+        overrides[key] = parse_value(value)
+    return overrides
+
+
+def summary_table(result: dict[str, Any]) -> str:
+    """Valid and test metrics side by side, one row per metric."""
+    valid, test = result["best_valid_result"], result["test_result"]
+    metrics = list(dict.fromkeys([*valid, *test]))
+    width = max([len("metric"), *map(len, metrics)])
+    lines = [
+        f"{result['model']} on {result['dataset']} (seed {result['seed']}, {result['train_seconds']:.1f} s training)",
+        f"{'metric':<{width}}  {'valid':>8}  {'test':>8}",
+        f"{'-' * width}  {'-' * 8}  {'-' * 8}",
+    ]
+    for metric in metrics:
+        valid_value, test_value = valid.get(metric, float("nan")), test.get(metric, float("nan"))
+        lines.append(f"{metric:<{width}}  {valid_value:>8.4f}  {test_value:>8.4f}")
+    if result.get("checkpoint"):
+        lines.append(f"checkpoint: {result['checkpoint']}")
+        lines.append(f"results:    {result['results_file']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, extra = build_parser().parse_known_args(argv)
+    try:
+        overrides = parse_overrides(extra)
+        if args.seed is not None:
+            overrides["seed"] = args.seed
+        from recbole_elcrec.run import run
+
+        result = run(args.model, args.dataset, args.config_files, overrides, resume=args.resume)
+    except USER_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary_table(result))
+    return 0

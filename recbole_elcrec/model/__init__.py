@@ -1,0 +1,1 @@
+"""Sequential recommenders of this package, one model per module."""

@@ -1,0 +1,158 @@
+"""ELCRec: end-to-end learnable clustering for intent learning in sequential recommendation."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from recbole.model.abstract_recommender import SequentialRecommender
+from torch import nn
+
+from recbole_elcrec.augmentations import random_augment
+from recbole_elcrec.centres import kmeans_plus_plus, random_unit_vectors
+from recbole_elcrec.encoder import SequenceEncoder, behaviour_embedding, gather_last
+from recbole_elcrec.losses import cluster_loss, fuse_intent, intent_info_nce, nearest_centre, sequence_info_nce
+
+NEXT_ITEM_LOSSES = ("CE", "BCE")
+
+
+class ELCRec(SequentialRecommender):
+    """ELCRec (arXiv 2401.05975, section 3.4) on a SASRec-style encoder.
+
+    Learnable centres ``C`` (``[k, d]``) are trained with the encoder by the overall loss, Eq. 7:
+    ``L_next_item + ccl_weight * (L_seq_cl + L_intent_cl) + alpha * L_cluster``.
+    ``use_ccl`` and ``use_elcm`` switch off cluster-assisted contrastive learning and the cluster
+    loss to reproduce the paper's ablation rows; with ``use_ccl`` off, the two views are still
+    contrasted without intent fusion (the baseline of the ablation).
+    """
+
+    LOSS_TERMS = ("next_item", "seq_cl", "intent_cl", "cluster")
+
+    def __init__(self, config, dataset):
+        super().__init__(config, dataset)
+        self.loss_type = config["loss_type"]
+        if self.loss_type not in NEXT_ITEM_LOSSES:
+            raise ValueError(f"loss_type must be one of {NEXT_ITEM_LOSSES}, got {self.loss_type!r}")
+        self.n_clusters = int(config["n_clusters"])
+        self.alpha = float(config["alpha"])
+        self.ccl_weight = float(config["ccl_weight"])
+        self.temperature = float(config["temperature"])
+        self.intent_fusion = config["intent_fusion"]
+        self.cluster_embedding = config["cluster_embedding"]
+        self.centre_init = config["centre_init"]
+        self.use_ccl = bool(config["use_ccl"])
+        self.use_elcm = bool(config["use_elcm"])
+        self.augmentation_ratios = (config["crop_ratio"], config["mask_ratio"], config["reorder_ratio"])
+        self._check_settings(dataset)
+
+        self.encoder = SequenceEncoder(
+            n_items=self.n_items,
+            max_seq_length=self.max_seq_length,
+            hidden_size=config["hidden_size"],
+            n_layers=config["n_layers"],
+            n_heads=config["n_heads"],
+            inner_size=config["inner_size"],
+            hidden_dropout_prob=config["hidden_dropout_prob"],
+            attn_dropout_prob=config["attn_dropout_prob"],
+            hidden_act=config["hidden_act"],
+            layer_norm_eps=config["layer_norm_eps"],
+            initializer_range=config["initializer_range"],
+        )
+        centre_dim = config["hidden_size"] * (self.max_seq_length if self.cluster_embedding == "concat" else 1)
+        self.cluster_centres = nn.Parameter(random_unit_vectors(self.n_clusters, centre_dim))
+        self.register_buffer("centres_initialised", torch.tensor(False))
+
+    def _check_settings(self, dataset) -> None:
+        """Fail early, naming the key, on settings the model cannot train with."""
+        n_users = dataset.user_num - 1  # RecBole reserves id 0 for padding
+        if self.n_clusters < 2:
+            raise ValueError(f"n_clusters must be at least 2, got {self.n_clusters}")
+        if self.n_clusters > n_users:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is larger than the {n_users} training users of dataset "
+                f"'{dataset.dataset_name}': choose n_clusters <= {n_users}"
+            )
+        choices = {"intent_fusion": ("shift", "concat"), "cluster_embedding": ("mean", "last", "concat"),
+                   "centre_init": ("kmeans++", "random")}
+        for key, allowed in choices.items():
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"{key} must be one of {allowed}, got {getattr(self, key)!r}")
+
+    def forward(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
+        """``[B, H]`` sequence representation used to score the next item."""
+        return gather_last(self.encoder(item_seq), item_seq_len)
+
+    def _encode_views(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Encode the batch and two augmented views in one encoder pass.
+
+        Returns the next-item representation ``[B, H]``, the behaviour embedding of the original
+        sequences and of both views (``[B, d]`` each).
+        """
+        view_a, len_a = random_augment(item_seq, item_seq_len, *self.augmentation_ratios, self.encoder.mask_token)
+        view_b, len_b = random_augment(item_seq, item_seq_len, *self.augmentation_ratios, self.encoder.mask_token)
+        batch = item_seq.shape[0]
+        hidden = self.encoder(torch.cat([item_seq, view_a, view_b]))  # [3B, L, H]
+        lengths = torch.cat([item_seq_len, len_a, len_b])
+        embeddings = behaviour_embedding(hidden, lengths, self.cluster_embedding)  # [3B, d]
+        seq_output = gather_last(hidden[:batch], item_seq_len)
+        return seq_output, embeddings[:batch], embeddings[batch : 2 * batch], embeddings[2 * batch :]
+
+    def _next_item_loss(self, seq_output: torch.Tensor, pos_items: torch.Tensor) -> torch.Tensor:
+        """Full-softmax cross-entropy (CE) or BCE with one uniformly sampled negative (the paper's setting)."""
+        item_weights = self.encoder.item_weights(self.n_items)
+        if self.loss_type == "CE":
+            return F.cross_entropy(seq_output @ item_weights.T, pos_items)
+        neg_items = torch.randint(1, self.n_items, pos_items.shape, device=pos_items.device)
+        pos_logits = (seq_output * item_weights[pos_items]).sum(-1)
+        neg_logits = (seq_output * item_weights[neg_items]).sum(-1)
+        return F.softplus(-pos_logits).mean() + F.softplus(neg_logits).mean()
+
+    def _contrastive_losses(
+        self, original: torch.Tensor, view_a: torch.Tensor, view_b: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sequence InfoNCE between the (intent-fused) views, Eq. 4, and intent InfoNCE, Eq. 6."""
+        if not self.use_ccl:
+            plain_a, plain_b = F.normalize(view_a, dim=-1), F.normalize(view_b, dim=-1)
+            return sequence_info_nce(plain_a, plain_b, self.temperature), view_a.new_zeros(())
+        assignment = nearest_centre(original, self.cluster_centres)  # Eq. 5
+        fused_a = fuse_intent(view_a, self.cluster_centres, assignment, self.intent_fusion)
+        fused_b = fuse_intent(view_b, self.cluster_centres, assignment, self.intent_fusion)
+        seq_cl = sequence_info_nce(fused_a, fused_b, self.temperature)
+        intent_cl = intent_info_nce(view_a, view_b, self.cluster_centres, assignment, self.temperature)
+        return seq_cl, intent_cl
+
+    def calculate_loss(self, interaction) -> tuple[torch.Tensor, ...]:
+        """The weighted terms of Eq. 7, in the order of ``LOSS_TERMS``; RecBole's trainer sums them."""
+        item_seq = interaction[self.ITEM_SEQ]
+        item_seq_len = interaction[self.ITEM_SEQ_LEN]
+        seq_output, original, view_a, view_b = self._encode_views(item_seq, item_seq_len)
+        next_item = self._next_item_loss(seq_output, interaction[self.POS_ITEM_ID])
+        seq_cl, intent_cl = self._contrastive_losses(original, view_a, view_b)
+        clustering = cluster_loss(original, self.cluster_centres) if self.use_elcm else next_item.new_zeros(())
+        return next_item, self.ccl_weight * seq_cl, self.ccl_weight * intent_cl, self.alpha * clustering
+
+    def predict(self, interaction) -> torch.Tensor:
+        """``[B]`` scores of the candidate items in ``interaction``."""
+        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        return (seq_output * self.encoder.item_weights(self.n_items)[interaction[self.ITEM_ID]]).sum(dim=-1)
+
+    def full_sort_predict(self, interaction) -> torch.Tensor:
+        """``[B, n_items]`` scores of every item."""
+        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        return seq_output @ self.encoder.item_weights(self.n_items).T
+
+    @torch.no_grad()
+    def user_intents(self, interaction) -> tuple[torch.Tensor, torch.Tensor]:
+        """Behaviour embeddings ``[B, d]`` of the batch's sequences and their nearest centre ``[B]``."""
+        hidden = self.encoder(interaction[self.ITEM_SEQ])
+        embeddings = behaviour_embedding(hidden, interaction[self.ITEM_SEQ_LEN], self.cluster_embedding)
+        return embeddings, nearest_centre(embeddings, self.cluster_centres)
+
+    @torch.no_grad()
+    def init_centres(self, embeddings: torch.Tensor, generator: torch.Generator | None = None) -> None:
+        """Seed the centres from a sample of behaviour embeddings (``centre_init``: kmeans++ or random)."""
+        if self.centre_init == "kmeans++":
+            centres = kmeans_plus_plus(embeddings, self.n_clusters, generator)
+        else:
+            centres = random_unit_vectors(self.n_clusters, self.cluster_centres.shape[1], generator)
+        self.cluster_centres.copy_(centres.to(self.cluster_centres.device))
+        self.centres_initialised.fill_(True)

@@ -1,0 +1,104 @@
+"""Train and evaluate one model on one dataset through RecBole, writing the metrics beside the checkpoint."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from time import time
+from typing import Any
+
+from recbole.data import create_dataset, data_preparation
+from recbole.utils import init_logger, init_seed
+
+from recbole_elcrec.config import build_config
+from recbole_elcrec.data import require_atomic_files
+from recbole_elcrec.io import atomic_write_json
+from recbole_elcrec.registry import resolve_trainer
+
+BUILTIN_DATASETS = ("ml-100k",)  # shipped inside the recbole wheel
+
+
+def ensure_dataset_files(config) -> None:
+    """Stop before RecBole tries a download when the atomic files of the dataset are missing."""
+    if config["dataset"] in BUILTIN_DATASETS:
+        return
+    data_root = Path(config["data_path"]).parent  # RecBole appends the dataset name to data_path
+    require_atomic_files(data_root, config["dataset"])
+
+
+def results_path(checkpoint_file: str | os.PathLike) -> Path:
+    """The JSON results file written beside a checkpoint: ``X.pth`` -> ``X.json``."""
+    return Path(checkpoint_file).with_suffix(".json")
+
+
+def _plain_metrics(result: Mapping[str, Any] | None) -> dict[str, float]:
+    return {key: float(value) for key, value in (result or {}).items()}
+
+
+def run(
+    model: str = "ELCRec",
+    dataset: str = "ml-100k",
+    config_files: Iterable[str | os.PathLike] = (),
+    overrides: Mapping[str, Any] | None = None,
+    saved: bool = True,
+    resume: str | os.PathLike | None = None,
+    callback_fn: Callable[[int, float], None] | None = None,
+) -> dict[str, Any]:
+    """Train ``model`` on ``dataset``, evaluate the best checkpoint on test, and return the results.
+
+    Returns a dict with ``best_valid_result``, ``test_result``, ``checkpoint``, ``results_file``,
+    ``train_seconds`` and the per-epoch ``history``; the same dict is written as JSON beside
+    the checkpoint (atomically).
+    """
+    config_files = [str(path) for path in config_files]
+    overrides = dict(overrides or {})
+    config = build_config(model, dataset, config_files, overrides)
+    ensure_dataset_files(config)
+    init_seed(config["seed"], config["reproducibility"])
+    init_logger(config)
+    logger = logging.getLogger()
+    logger.info(config)
+
+    recbole_dataset = create_dataset(config)
+    logger.info(recbole_dataset)
+    train_data, valid_data, test_data = data_preparation(config, recbole_dataset)
+
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    model_class = config.model_class
+    model_instance = model_class(config, train_data.dataset).to(config["device"])
+    logger.info(model_instance)
+
+    trainer = resolve_trainer(model_class)(config, model_instance)
+    trainer.run_spec = {"model": model, "dataset": dataset, "config_files": config_files, "overrides": overrides}
+    if resume:
+        trainer.resume_checkpoint(resume)
+
+    start = time()
+    best_valid_score, best_valid_result = trainer.fit(
+        train_data, valid_data, saved=saved, show_progress=config["show_progress"], callback_fn=callback_fn
+    )
+    train_seconds = time() - start
+    test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
+
+    result = {
+        "model": model,
+        "dataset": dataset,
+        "seed": config["seed"],
+        "valid_metric": config["valid_metric"],
+        "best_valid_score": float(best_valid_score),
+        "best_valid_result": _plain_metrics(best_valid_result),
+        "test_result": _plain_metrics(test_result),
+        "train_seconds": train_seconds,
+        "epochs_run": len(getattr(trainer, "history", [])) or None,
+        "history": list(getattr(trainer, "history", [])),
+        "checkpoint": trainer.saved_model_file if saved else None,
+        "resume_checkpoint": getattr(trainer, "last_checkpoint_file", None) if saved else None,
+        "log_file": next((h.baseFilename for h in logger.handlers if hasattr(h, "baseFilename")), None),
+    }
+    if saved:
+        result["results_file"] = str(atomic_write_json(results_path(trainer.saved_model_file), result))
+    logger.info(f"best valid: {result['best_valid_result']}")
+    logger.info(f"test result: {result['test_result']}")
+    return result

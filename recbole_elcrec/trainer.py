@@ -1,0 +1,278 @@
+"""Trainers: safe atomic checkpoints for every RecBole model, and the multi-task ELCRec trainer."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from time import time
+from typing import Any
+
+import torch
+from recbole.trainer import Trainer
+from recbole.utils import calculate_valid_score, dict2str, early_stopping, get_local_time, set_color
+from torch.nn.utils import clip_grad_norm_
+from tqdm import tqdm
+
+from recbole_elcrec.compat import load_checkpoint
+from recbole_elcrec.io import atomic_write
+
+CHECKPOINT_FORMAT = "recbole_elcrec/1"
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss term became NaN or infinite; the last good checkpoint is kept."""
+
+
+def plain_values(value: Any) -> Any:
+    """``value`` with numpy scalars and other non-JSON leaves turned into plain Python (or strings).
+
+    Checkpoints must hold only what ``torch.load(weights_only=True)`` accepts.
+    """
+    return json.loads(json.dumps(value, default=str))
+
+
+def save_checkpoint_atomically(payload: dict[str, Any], path: str | os.PathLike) -> Path:
+    """``torch.save`` to a temporary file beside ``path``, then rename it over ``path``."""
+    return atomic_write(path, lambda handle: torch.save(payload, handle))
+
+
+class SafeCheckpointMixin:
+    """Checkpoints holding only tensors and plain values, written atomically, loaded with ``weights_only``.
+
+    RecBole pickles its whole ``Config`` into every checkpoint, which torch >= 2.6 refuses to load
+    by default (``UnpicklingError``) and which would run arbitrary code from an untrusted file if
+    loaded with ``weights_only=False``. Mixed in front of any RecBole trainer class.
+    """
+
+    run_spec: dict[str, Any] = {}
+
+    def _init_checkpoint_files(self) -> None:
+        """Best checkpoint ``saved/<model>-<dataset>-<time>.pth`` and a rolling ``...-last.pth`` for resume."""
+        stem = f"{self.config['model']}-{self.config['dataset']}-{get_local_time()}"
+        self.saved_model_file = os.path.join(self.checkpoint_dir, f"{stem}.pth")
+        self.last_checkpoint_file = os.path.join(self.checkpoint_dir, f"{stem}-last.pth")
+        self.best_valid_result = None
+
+    def _checkpoint_payload(self, epoch: int) -> dict[str, Any]:
+        other = self.model.other_parameter()
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "model": self.config["model"],
+            "dataset": self.config["dataset"],
+            "run_spec": plain_values(self.run_spec),
+            "config": plain_values(self.config.final_config_dict),
+            "epoch": epoch,
+            "cur_step": self.cur_step,
+            "best_valid_score": float(self.best_valid_score),
+            "best_valid_result": plain_values(self.best_valid_result or {}),
+            "best_model_file": self.saved_model_file,
+            "state_dict": self.model.state_dict(),
+            "other_parameter": other if other is None or isinstance(other, dict) else None,
+            "optimizer": self.optimizer.state_dict(),
+            "torch_rng_state": torch.get_rng_state(),
+            "history": plain_values(getattr(self, "history", [])),
+        }
+
+    def _is_checkpoint_writer(self) -> bool:
+        return self.config["single_spec"] or self.config["local_rank"] == 0
+
+    def _save_checkpoint(self, epoch: int, verbose: bool = True, **kwargs) -> None:
+        """Write the best-model checkpoint atomically (temp file + rename)."""
+        if not self._is_checkpoint_writer():
+            return
+        path = kwargs.pop("saved_model_file", self.saved_model_file)
+        save_checkpoint_atomically(self._checkpoint_payload(epoch), path)
+        if verbose:
+            self.logger.info(set_color("Saving current", "blue") + f": {path}")
+
+    def _save_last_checkpoint(self, epoch: int) -> None:
+        """Write the resumable end-of-epoch checkpoint atomically."""
+        if self._is_checkpoint_writer():
+            save_checkpoint_atomically(self._checkpoint_payload(epoch), self.last_checkpoint_file)
+
+    def _load_model_weights(self, path: str | os.PathLike) -> dict[str, Any]:
+        checkpoint = load_checkpoint(path, map_location=self.device)
+        self.model.load_state_dict(checkpoint["state_dict"])
+        self.model.load_other_parameter(checkpoint.get("other_parameter"))
+        return checkpoint
+
+    def resume_checkpoint(self, resume_file: str | os.PathLike) -> None:
+        """Continue an interrupted run from a checkpoint (usually ``...-last.pth``)."""
+        checkpoint = self._load_model_weights(resume_file)
+        if checkpoint.get("model", "").lower() != str(self.config["model"]).lower():
+            raise ValueError(
+                f"checkpoint {resume_file} was trained with model {checkpoint.get('model')!r}, "
+                f"not {self.config['model']!r}"
+            )
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.start_epoch = checkpoint["epoch"] + 1
+        self.cur_step = checkpoint["cur_step"]
+        self.best_valid_score = checkpoint["best_valid_score"]
+        self.best_valid_result = checkpoint["best_valid_result"] or None
+        self.saved_model_file = checkpoint["best_model_file"]
+        if "torch_rng_state" in checkpoint:
+            torch.set_rng_state(checkpoint["torch_rng_state"].cpu())
+        self.last_checkpoint_file = os.fspath(resume_file)
+        if hasattr(self, "history"):
+            self.history = list(checkpoint.get("history", []))
+        self.logger.info(f"Checkpoint {resume_file} loaded; resuming training at epoch {self.start_epoch}")
+
+    @torch.no_grad()
+    def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
+        """RecBole's evaluation, reloading the best checkpoint safely first when asked to."""
+        if eval_data and load_best_model:
+            path = model_file or self.saved_model_file
+            self._load_model_weights(path)
+            self.logger.info(f"Loading model structure and parameters from {path}")
+        return super().evaluate(eval_data, load_best_model=False, show_progress=show_progress)
+
+
+def safe_trainer_class(trainer_class: type) -> type:
+    """``trainer_class`` (any RecBole trainer) with safe, atomic checkpoints."""
+    if issubclass(trainer_class, SafeCheckpointMixin):
+        return trainer_class
+
+    def __init__(self, config, model):
+        trainer_class.__init__(self, config, model)
+        self._init_checkpoint_files()
+
+    return type(f"Safe{trainer_class.__name__}", (SafeCheckpointMixin, trainer_class), {"__init__": __init__})
+
+
+class ELCRecTrainer(SafeCheckpointMixin, Trainer):
+    """Trainer for multi-task models returning the named loss terms of ``model.LOSS_TERMS``.
+
+    Logs every term per epoch (log, progress bar, TensorBoard), seeds learnable centres from a few
+    batches before the first epoch, stops on a non-finite term naming epoch and term, writes a
+    resumable checkpoint after every epoch and the best one on validation improvement.
+    """
+
+    def __init__(self, config, model):
+        super().__init__(config, model)
+        self._init_checkpoint_files()
+        self.loss_names = tuple(getattr(model, "LOSS_TERMS", ("loss",)))
+        self.history: list[dict[str, Any]] = []
+
+    def _before_training(self, train_data) -> None:
+        """Seed the model's centres from ``centre_init_batches`` training batches when it has any."""
+        if not hasattr(self.model, "init_centres") or bool(self.model.centres_initialised):
+            return
+        n_batches = max(1, int(self.config["centre_init_batches"] or 1))
+        self.model.eval()
+        sample = []
+        with torch.no_grad():
+            for batch_idx, interaction in enumerate(train_data):
+                if batch_idx >= n_batches:
+                    break
+                embeddings, _ = self.model.user_intents(interaction.to(self.device))
+                sample.append(embeddings)
+        self.model.init_centres(torch.cat(sample))
+        self.logger.info(
+            f"Initialised {self.model.n_clusters} centres ({self.config['centre_init']}) "
+            f"from {sum(len(s) for s in sample)} sampled sequences"
+        )
+
+    def _before_epoch(self, train_data, epoch_idx: int) -> None:
+        """Hook for per-epoch work such as ICLRec's E-step; nothing for ELCRec."""
+
+    def _check_finite(self, terms: dict[str, torch.Tensor], epoch_idx: int, batch_idx: int) -> None:
+        for name, value in terms.items():
+            if not torch.isfinite(value):
+                raise NonFiniteLossError(
+                    f"loss term '{name}' became {value.item()} at epoch {epoch_idx}, batch {batch_idx}; "
+                    f"training stopped. Last good checkpoints: {self.last_checkpoint_file} (resume) and "
+                    f"{self.saved_model_file} (best). Lower learning_rate or the weight of '{name}'."
+                )
+
+    def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
+        """One epoch; returns the mean of every named loss term over the batches."""
+        self.model.train()
+        loss_func = loss_func or self.model.calculate_loss
+        sums = dict.fromkeys(self.loss_names, 0.0)
+        progress = tqdm(train_data, total=len(train_data), ncols=100, desc=set_color(f"Train {epoch_idx:>5}", "pink"),
+                        disable=not show_progress)
+        n_batches = 0
+        for batch_idx, interaction in enumerate(progress):
+            interaction = interaction.to(self.device)
+            self.optimizer.zero_grad()
+            with torch.autocast(device_type=self.device.type, enabled=self.enable_amp):
+                losses = loss_func(interaction)
+            losses = losses if isinstance(losses, tuple) else (losses,)
+            terms = dict(zip(self.loss_names, losses, strict=True))
+            self._check_finite(terms, epoch_idx, batch_idx)
+            sum(losses).backward()
+            if self.clip_grad_norm:
+                clip_grad_norm_(self.model.parameters(), **self.clip_grad_norm)
+            self.optimizer.step()
+            for name, value in terms.items():
+                sums[name] += value.item()
+            n_batches += 1
+            if show_progress:
+                progress.set_postfix({name: f"{value.item():.4f}" for name, value in terms.items()})
+        return {name: total / max(n_batches, 1) for name, total in sums.items()}
+
+    def _log_epoch_losses(self, epoch_idx: int, seconds: float, losses: dict[str, float], verbose: bool) -> None:
+        self.train_loss_dict[epoch_idx] = sum(losses.values())
+        for name, value in losses.items():
+            self.tensorboard.add_scalar(f"Loss/Train/{name}", value, epoch_idx)
+        if verbose:
+            terms = ", ".join(f"{set_color(name, 'blue')}: {value:.4f}" for name, value in losses.items())
+            self.logger.info(f"{set_color(f'epoch {epoch_idx} training', 'green')} [time: {seconds:.2f}s, {terms}]")
+
+    def _validate(self, valid_data, epoch_idx: int, verbose: bool, saved: bool, show_progress: bool,
+                  callback_fn: Callable | None) -> tuple[float, bool]:
+        """Evaluate on validation data, keep the best checkpoint; returns the score and whether to stop."""
+        start = time()
+        valid_result = self.evaluate(valid_data, load_best_model=False, show_progress=show_progress)
+        valid_score = calculate_valid_score(valid_result, self.valid_metric)
+        self.best_valid_score, self.cur_step, stop_flag, update_flag = early_stopping(
+            valid_score, self.best_valid_score, self.cur_step,
+            max_step=self.stopping_step, bigger=self.valid_metric_bigger,
+        )
+        self.tensorboard.add_scalar("Valid_score", valid_score, epoch_idx)
+        if verbose:
+            self.logger.info(
+                f"{set_color(f'epoch {epoch_idx} evaluating', 'green')} [time: {time() - start:.2f}s, "
+                f"valid_score: {valid_score:f}]\n{set_color('valid result', 'blue')}: \n{dict2str(valid_result)}"
+            )
+        if update_flag:
+            self.best_valid_result = valid_result
+            if saved:
+                self._save_checkpoint(epoch_idx, verbose=verbose)
+        if callback_fn:
+            callback_fn(epoch_idx, valid_score)
+        if stop_flag and verbose:
+            best_epoch = epoch_idx - self.cur_step * self.eval_step
+            self.logger.info(f"Finished training, best eval result in epoch {best_epoch}")
+        return valid_score, stop_flag
+
+    def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False, callback_fn=None):
+        """Train with validation-based early stopping; returns (best valid score, best valid result)."""
+        self.eval_collector.data_collect(train_data)
+        if self.start_epoch == 0:
+            self._before_training(train_data)
+        validates = bool(valid_data) and self.eval_step > 0
+        for epoch_idx in range(self.start_epoch, self.epochs):
+            self._before_epoch(train_data, epoch_idx)
+            start = time()
+            losses = self._train_epoch(train_data, epoch_idx, show_progress=show_progress)
+            seconds = time() - start
+            self._log_epoch_losses(epoch_idx, seconds, losses, verbose)
+            record = {"epoch": epoch_idx, "train_seconds": seconds, **losses}
+            stop = False
+            if validates and (epoch_idx + 1) % self.eval_step == 0:
+                record["valid_score"], stop = self._validate(
+                    valid_data, epoch_idx, verbose, saved, show_progress, callback_fn
+                )
+            elif not validates and saved:
+                self._save_checkpoint(epoch_idx, verbose=verbose)
+            self.history.append(record)
+            if saved:
+                self._save_last_checkpoint(epoch_idx)
+            if stop:
+                break
+        if saved and not os.path.exists(self.saved_model_file):
+            self._save_checkpoint(self.start_epoch - 1, verbose=verbose)
+        return self.best_valid_score, self.best_valid_result
