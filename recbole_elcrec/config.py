@@ -123,17 +123,18 @@ def check_keys(keys: Iterable[str], source: str) -> None:
         raise ConfigError(f"unknown config key {', '.join(problems)} in {source}")
 
 
-def dataset_config_path(dataset: str) -> Path | None:
-    """``dataset_configs/<dataset>.yaml`` if this package ships one."""
+DEFAULT_DATASET_CONFIG = "default"
+
+
+def dataset_config_path(dataset: str) -> Path:
+    """``dataset_configs/<dataset>.yaml``, or ``default.yaml`` (the paper's protocol) for other datasets."""
     path = DATASET_CONFIGS_DIR / f"{dataset}.yaml"
-    return path if path.is_file() else None
+    return path if path.is_file() else DATASET_CONFIGS_DIR / f"{DEFAULT_DATASET_CONFIG}.yaml"
 
 
 def _dataset_layers(dataset: str, model: str) -> list[tuple[str, dict[str, Any]]]:
     """The dataset's protocol keys and, after them, its per-model section for ``model``."""
     path = dataset_config_path(dataset)
-    if path is None:
-        return []
     content = load_yaml_file(path)
     per_model = content.pop(MODEL_SECTION, {}) or {}
     return [(str(path), content), (f"{path} [{MODEL_SECTION}.{model}]", per_model.get(model, {}))]

@@ -1,0 +1,56 @@
+"""A real train + evaluate run through RecBole's data pipeline, trainer and evaluator."""
+
+import json
+
+import pytest
+import torch
+
+from recbole_elcrec.compat import load_checkpoint
+from recbole_elcrec.run import run
+from tests.helpers import TINY_DATASET, tiny_overrides
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data_path, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("run")
+    return run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path)), tmp_path
+
+
+def test_run_reports_valid_and_test_metrics(trained):
+    result, _ = trained
+    expected = {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
+    assert set(result["test_result"]) == expected == set(result["best_valid_result"])
+    assert all(0.0 <= value <= 1.0 for value in result["test_result"].values())
+    assert result["epochs_run"] == 2
+    assert set(result["history"][0]) >= {"epoch", "next_item", "seq_cl", "intent_cl", "cluster", "valid_score"}
+
+
+def test_results_json_sits_beside_the_checkpoint(trained):
+    result, _ = trained
+    written = json.loads(open(result["results_file"]).read())
+    assert result["results_file"] == result["checkpoint"].replace(".pth", ".json")
+    assert written["test_result"] == result["test_result"]
+
+
+def test_checkpoint_loads_with_weights_only(trained):
+    result, _ = trained
+    checkpoint = torch.load(result["checkpoint"], weights_only=True)
+    assert checkpoint["model"] == "ELCRec" and "cluster_centres" in checkpoint["state_dict"]
+    assert checkpoint["run_spec"]["dataset"] == TINY_DATASET
+
+
+def test_resume_continues_from_last_checkpoint(trained, tiny_data_path, tmp_path):
+    result, _ = trained
+    last = load_checkpoint(result["resume_checkpoint"])
+    assert last["epoch"] == 1
+    resumed = run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=3),
+                  resume=result["resume_checkpoint"])
+    assert [record["epoch"] for record in resumed["history"]] == [0, 1, 2]
+    assert load_checkpoint(resumed["resume_checkpoint"])["epoch"] == 2
+
+
+@pytest.mark.parametrize("model", ["SASRec", "GRU4Rec"])
+def test_recbole_baselines_run_with_safe_checkpoints(model, tiny_data_path, tmp_path):
+    result = run(model, TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=1))
+    assert set(result["test_result"]) == {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
+    assert load_checkpoint(result["checkpoint"])["model"] == model
