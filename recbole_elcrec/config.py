@@ -159,6 +159,12 @@ def config_layers(
     return layers
 
 
+def _recbole_model_default(model: str, key: str) -> Any:
+    """``key`` from RecBole's own defaults for ``model`` (None when RecBole has none)."""
+    path = RECBOLE_PROPERTIES_DIR / "model" / f"{model}.yaml"
+    return load_yaml_file(path).get(key) if path.is_file() else None
+
+
 @contextmanager
 def _without_command_line():
     """RecBole's Config parses ``sys.argv`` itself; hide it so only our parsed settings count."""
@@ -181,5 +187,7 @@ def build_config(
     merged: dict[str, Any] = {}
     for _, layer in config_layers(model, dataset, config_files, overrides):
         merged.update(layer)
+    if merged.get("loss_type", _recbole_model_default(model, "loss_type")) == "CE":
+        merged.setdefault("train_neg_sample_args", None)  # RecBole rejects negative sampling with CE
     with _without_command_line():
         return Config(model=model_class, dataset=dataset, config_dict=merged)

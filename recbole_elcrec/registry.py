@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import pkgutil
 
 from recbole.utils import get_model, get_trainer
@@ -20,14 +21,36 @@ class UnknownModelError(ValueError):
     """The model name is neither one of this package's models nor a RecBole model."""
 
 
-def recbole_model_names() -> list[str]:
-    """Lower-case module names of RecBole's built-in models (one model per module)."""
-    names = []
-    for package in ("general_recommender", "context_aware_recommender", "sequential_recommender",
-                    "knowledge_aware_recommender", "exlib_recommender"):
-        module = importlib.import_module(f"recbole.model.{package}")
-        names += [info.name for info in pkgutil.iter_modules(module.__path__)]
-    return names
+RECBOLE_MODEL_PACKAGES = ("general_recommender", "context_aware_recommender", "sequential_recommender",
+                          "knowledge_aware_recommender", "exlib_recommender")
+
+
+def recbole_model_modules() -> dict[str, str]:
+    """RecBole's built-in models: lower-case module name -> module path (one model per module)."""
+    modules = {}
+    for package in RECBOLE_MODEL_PACKAGES:
+        spec = importlib.util.find_spec(f"recbole.model.{package}")  # no import: some need optional libraries
+        for info in pkgutil.iter_modules(spec.submodule_search_locations):
+            modules[info.name] = f"recbole.model.{package}.{info.name}"
+    return modules
+
+
+def _class_name_in(module_path: str) -> str:
+    """The model class of a RecBole model module (its name is the module name, case aside)."""
+    name = module_path.rsplit(".", 1)[1]
+    try:
+        module = importlib.import_module(module_path)
+    except ImportError:
+        return name
+    return next((attribute for attribute in vars(module) if attribute.lower() == name), name)
+
+
+def _close_model_names(name: str) -> list[str]:
+    modules = recbole_model_modules()
+    candidates = {model.lower(): model for model in PACKAGE_MODELS} | {key: key for key in modules}
+    matches = difflib.get_close_matches(name.lower(), list(candidates), n=3, cutoff=0.6)
+    return [_class_name_in(modules[m]) if m in modules and m not in map(str.lower, PACKAGE_MODELS) else candidates[m]
+            for m in matches]
 
 
 def _import_attribute(spec: str):
@@ -41,11 +64,9 @@ def resolve_model(name: str) -> type:
         return getattr(importlib.import_module(PACKAGE_MODELS[name][0]), name)
     try:
         return get_model(name)
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, ImportError):  # RecBole imports optional libraries on the way
         pass
-    known = list(PACKAGE_MODELS) + recbole_model_names()
-    lowered = {candidate.lower(): candidate for candidate in known}
-    hint = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)]
+    hint = _close_model_names(name)
     suggestion = f" Did you mean {', '.join(hint)}?" if hint else ""
     raise UnknownModelError(
         f"unknown model {name!r}.{suggestion} This package provides {', '.join(PACKAGE_MODELS)}; "
