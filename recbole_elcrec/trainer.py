@@ -30,7 +30,12 @@ def plain_values(value: Any) -> Any:
 
     Checkpoints must hold only what ``torch.load(weights_only=True)`` accepts.
     """
-    return json.loads(json.dumps(value, default=str))
+    return json.loads(json.dumps(value, default=_plain_leaf))
+
+
+def _plain_leaf(value: Any) -> Any:
+    """numpy scalars and 0-d tensors become Python numbers; anything else its string."""
+    return value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else str(value)
 
 
 def save_checkpoint_atomically(payload: dict[str, Any], path: str | os.PathLike) -> Path:

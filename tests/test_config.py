@@ -36,7 +36,8 @@ def test_layers_priority_files_then_overrides(tmp_path):
 
 
 def test_unknown_override_key_suggests_the_closest():
-    with pytest.raises(ConfigError, match=r"unknown config key 'n_cluster' \(did you mean 'n_clusters'\?\) in the command"):
+    expected = r"unknown config key 'n_cluster' \(did you mean 'n_clusters'\?\) in the command"
+    with pytest.raises(ConfigError, match=expected):
         build_config("ELCRec", "ml-100k", overrides={"n_cluster": 8})
 
 

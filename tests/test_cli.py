@@ -1,0 +1,34 @@
+"""The run command line: typed overrides, summary table, and clear errors with exit code 2."""
+
+import pytest
+
+from recbole_elcrec.cli import main, parse_overrides, summary_table
+from recbole_elcrec.config import ConfigError
+
+
+def test_overrides_are_typed():
+    assert parse_overrides(["--epochs=3", "--alpha=1e-1", "--topk=[5,20]"]) == {"epochs": 3, "alpha": 0.1,
+                                                                                  "topk": [5, 20]}
+
+
+@pytest.mark.parametrize("argument", ["--epochs", "epochs=3", "--=3"])
+def test_malformed_argument_is_named(argument):
+    with pytest.raises(ConfigError, match="expected --key=value"):
+        parse_overrides([argument])
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--model", "SASrec"], "Did you mean SASRec"),
+    (["--n_cluster=4"], "did you mean 'n_clusters'"),
+    (["--dataset", "amazon-beauty", "--data_path=/nonexistent"], "prepare --input"),
+])
+def test_user_errors_exit_2_with_a_message(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_summary_table_lists_every_metric():
+    table = summary_table({"model": "ELCRec", "dataset": "d", "seed": 1, "train_seconds": 2.0,
+                           "best_valid_result": {"hit@5": 0.5, "ndcg@5": 0.25},
+                           "test_result": {"hit@5": 0.4, "ndcg@5": 0.125}})
+    assert "hit@5     0.5000    0.4000" in table.splitlines() and "ndcg@5    0.2500    0.1250" in table.splitlines()

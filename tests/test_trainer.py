@@ -1,0 +1,53 @@
+"""Trainer behaviour: a non-finite loss stops the run naming epoch and term, keeping good checkpoints."""
+
+import os
+
+import pytest
+import torch
+
+from recbole_elcrec.compat import load_checkpoint
+from recbole_elcrec.model.elcrec import ELCRec
+from recbole_elcrec.run import run
+from recbole_elcrec.trainer import NonFiniteLossError, plain_values
+from tests.helpers import TINY_DATASET, tiny_overrides
+
+
+def test_nan_loss_stops_with_epoch_and_term_and_keeps_checkpoints(tiny_data_path, tmp_path, monkeypatch):
+    calls = {"n": 0}
+    original = ELCRec.calculate_loss
+
+    def poisoned(self, interaction):
+        calls["n"] += 1
+        next_item, seq_cl, intent_cl, clustering = original(self, interaction)
+        if self.training and calls["n"] > 2:  # epoch 0 has 2 batches on the tiny dataset at batch 64
+            clustering = clustering * float("nan")
+        return next_item, seq_cl, intent_cl, clustering
+
+    monkeypatch.setattr(ELCRec, "calculate_loss", poisoned)
+    with pytest.raises(NonFiniteLossError, match=r"loss term 'cluster' became nan at epoch 1, batch 0") as raised:
+        run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, train_batch_size=256))
+    last = str(raised.value).split("Last good checkpoints: ")[1].split(" (resume)")[0]
+    assert os.path.exists(last)
+    checkpoint = load_checkpoint(last)
+    assert checkpoint["epoch"] == 0
+    weights = [tensor for tensor in checkpoint["state_dict"].values() if tensor.is_floating_point()]
+    assert all(torch.isfinite(tensor).all() for tensor in weights)
+
+
+class PickledConfig:
+    """Stands for RecBole's Config, which RecBole pickles into its checkpoints."""
+
+
+def test_recbole_pickled_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "recbole.pth"
+    torch.save({"config": PickledConfig(), "state_dict": {}}, path)
+    with pytest.raises(ValueError, match="cannot load checkpoint"):
+        load_checkpoint(path)
+
+
+def test_plain_values_turn_numpy_scalars_into_python():
+    import numpy as np
+
+    converted = plain_values({"ndcg@5": np.float64(0.25), "nested": [np.int64(3)], "inf": float("-inf")})
+    assert converted == {"ndcg@5": 0.25, "nested": [3], "inf": float("-inf")}
+    assert type(converted["ndcg@5"]) is float
