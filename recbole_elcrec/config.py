@@ -126,6 +126,11 @@ def check_keys(keys: Iterable[str], source: str) -> None:
 DEFAULT_DATASET_CONFIG = "default"
 
 
+def known_dataset_names() -> list[str]:
+    """Datasets with their own file in ``dataset_configs/``."""
+    return sorted(path.stem for path in DATASET_CONFIGS_DIR.glob("*.yaml") if path.stem != DEFAULT_DATASET_CONFIG)
+
+
 def dataset_config_path(dataset: str) -> Path:
     """``dataset_configs/<dataset>.yaml``, or ``default.yaml`` (the paper's protocol) for other datasets."""
     path = DATASET_CONFIGS_DIR / f"{dataset}.yaml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -12,8 +13,8 @@ from typing import Any
 from recbole.data import create_dataset, data_preparation
 from recbole.utils import init_logger, init_seed
 
-from recbole_elcrec.config import build_config
-from recbole_elcrec.data import require_atomic_files
+from recbole_elcrec.config import build_config, known_dataset_names
+from recbole_elcrec.data import DatasetNotFoundError, require_atomic_files
 from recbole_elcrec.io import atomic_write_json
 from recbole_elcrec.registry import resolve_trainer
 
@@ -21,11 +22,22 @@ BUILTIN_DATASETS = ("ml-100k",)  # shipped inside the recbole wheel
 
 
 def ensure_dataset_files(config) -> None:
-    """Stop before RecBole tries a download when the atomic files of the dataset are missing."""
-    if config["dataset"] in BUILTIN_DATASETS:
+    """Stop before RecBole tries a download when the atomic files of the dataset are missing.
+
+    A name close to a dataset this package has settings for (a typo) gets a suggestion.
+    """
+    dataset = config["dataset"]
+    if dataset in BUILTIN_DATASETS:
         return
     data_root = Path(config["data_path"]).parent  # RecBole appends the dataset name to data_path
-    require_atomic_files(data_root, config["dataset"])
+    try:
+        require_atomic_files(data_root, dataset)
+    except DatasetNotFoundError as error:
+        known = known_dataset_names()
+        close = difflib.get_close_matches(dataset, known, n=1, cutoff=0.75) if dataset not in known else []
+        if close:
+            raise DatasetNotFoundError(f"{error}\nDid you mean --dataset {close[0]}?") from None
+        raise
 
 
 def results_path(checkpoint_file: str | os.PathLike) -> Path:

@@ -20,7 +20,8 @@ def test_malformed_argument_is_named(argument):
 @pytest.mark.parametrize(("argv", "message"), [
     (["--model", "SASrec"], "Did you mean SASRec"),
     (["--n_cluster=4"], "did you mean 'n_clusters'"),
-    (["--dataset", "amazon-beauty", "--data_path=/nonexistent"], "prepare --input"),
+    (["--dataset", "amazon-beauty", "--data_path=/nonexistent"], "prepare --input /path/to/Beauty.txt"),
+    (["--dataset", "amazon-beuaty", "--data_path=/nonexistent"], "Did you mean --dataset amazon-beauty?"),
 ])
 def test_user_errors_exit_2_with_a_message(argv, message, capsys):
     assert main(argv) == 2
