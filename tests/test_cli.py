@@ -33,3 +33,11 @@ def test_summary_table_lists_every_metric():
                            "best_valid_result": {"hit@5": 0.5, "ndcg@5": 0.25},
                            "test_result": {"hit@5": 0.4, "ndcg@5": 0.125}})
     assert "hit@5     0.5000    0.4000" in table.splitlines() and "ndcg@5    0.2500    0.1250" in table.splitlines()
+
+
+def test_more_intents_than_users_stops_before_training(tiny_data_path, tmp_path, capsys):
+    argv = ["--dataset", "tiny", f"--data_path={tiny_data_path}", f"--checkpoint_dir={tmp_path}", "--n_clusters=500",
+            "--state=WARNING"]
+    assert main(argv) == 2
+    assert "n_clusters=500 is larger than the 60 training users of dataset 'tiny'" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
