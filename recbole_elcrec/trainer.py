@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from time import time
@@ -54,8 +55,11 @@ class SafeCheckpointMixin:
     run_spec: dict[str, Any] = {}
 
     def _init_checkpoint_files(self) -> None:
-        """Best checkpoint ``saved/<model>-<dataset>-<time>.pth`` and a rolling ``...-last.pth`` for resume."""
-        stem = f"{self.config['model']}-{self.config['dataset']}-{get_local_time()}"
+        """Best checkpoint ``saved/<model>-<dataset>-<time>-<id>.pth`` and a rolling ``...-last.pth`` for resume.
+
+        The random id keeps runs started in the same second (parallel tuning trials) apart.
+        """
+        stem = f"{self.config['model']}-{self.config['dataset']}-{get_local_time()}-{uuid.uuid4().hex[:6]}"
         self.saved_model_file = os.path.join(self.checkpoint_dir, f"{stem}.pth")
         self.last_checkpoint_file = os.path.join(self.checkpoint_dir, f"{stem}-last.pth")
         self.best_valid_result = None
