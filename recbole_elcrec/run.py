@@ -45,6 +45,20 @@ def results_path(checkpoint_file: str | os.PathLike) -> Path:
     return Path(checkpoint_file).with_suffix(".json")
 
 
+def load_data(config) -> tuple:
+    """The RecBole dataset and its train/valid/test loaders, after checking the files exist."""
+    ensure_dataset_files(config)
+    dataset = create_dataset(config)
+    train_data, valid_data, test_data = data_preparation(config, dataset)
+    return dataset, train_data, valid_data, test_data
+
+
+def build_model(config, train_data):
+    """The configured model on the configured device, seeded as RecBole does."""
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    return config.model_class(config, train_data.dataset).to(config["device"])
+
+
 def _plain_metrics(result: Mapping[str, Any] | None) -> dict[str, float]:
     return {key: float(value) for key, value in (result or {}).items()}
 
@@ -73,16 +87,12 @@ def run(
     logger = logging.getLogger()
     logger.info(config)
 
-    recbole_dataset = create_dataset(config)
+    recbole_dataset, train_data, valid_data, test_data = load_data(config)
     logger.info(recbole_dataset)
-    train_data, valid_data, test_data = data_preparation(config, recbole_dataset)
-
-    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
-    model_class = config.model_class
-    model_instance = model_class(config, train_data.dataset).to(config["device"])
+    model_instance = build_model(config, train_data)
     logger.info(model_instance)
 
-    trainer = resolve_trainer(model_class)(config, model_instance)
+    trainer = resolve_trainer(config.model_class)(config, model_instance)
     trainer.run_spec = {"model": model, "dataset": dataset, "config_files": config_files, "overrides": overrides}
     if resume:
         trainer.resume_checkpoint(resume)
