@@ -231,8 +231,8 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
             self.logger.info(f"{set_color(f'epoch {epoch_idx} training', 'green')} [time: {seconds:.2f}s, {terms}]")
 
     def _validate(self, valid_data, epoch_idx: int, verbose: bool, saved: bool, show_progress: bool,
-                  callback_fn: Callable | None) -> tuple[float, bool]:
-        """Evaluate on validation data, keep the best checkpoint; returns the score and whether to stop."""
+                  callback_fn: Callable | None, record: dict[str, Any]) -> bool:
+        """Evaluate on validation data, note the score in ``record``, keep the best checkpoint; True to stop."""
         start = time()
         valid_result = self.evaluate(valid_data, load_best_model=False, show_progress=show_progress)
         valid_score = calculate_valid_score(valid_result, self.valid_metric)
@@ -240,6 +240,7 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
             valid_score, self.best_valid_score, self.cur_step,
             max_step=self.stopping_step, bigger=self.valid_metric_bigger,
         )
+        record["valid_score"] = valid_score
         self.tensorboard.add_scalar("Valid_score", valid_score, epoch_idx)
         if verbose:
             self.logger.info(
@@ -255,7 +256,7 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
         if stop_flag and verbose:
             best_epoch = epoch_idx - self.cur_step * self.eval_step
             self.logger.info(f"Finished training, best eval result in epoch {best_epoch}")
-        return valid_score, stop_flag
+        return stop_flag
 
     def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False, callback_fn=None):
         """Train with validation-based early stopping; returns (best valid score, best valid result)."""
@@ -270,14 +271,12 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
             seconds = time() - start
             self._log_epoch_losses(epoch_idx, seconds, losses, verbose)
             record = {"epoch": epoch_idx, "train_seconds": seconds, **losses}
+            self.history.append(record)
             stop = False
             if validates and (epoch_idx + 1) % self.eval_step == 0:
-                record["valid_score"], stop = self._validate(
-                    valid_data, epoch_idx, verbose, saved, show_progress, callback_fn
-                )
+                stop = self._validate(valid_data, epoch_idx, verbose, saved, show_progress, callback_fn, record)
             elif not validates and saved:
                 self._save_checkpoint(epoch_idx, verbose=verbose)
-            self.history.append(record)
             if saved:
                 self._save_last_checkpoint(epoch_idx)
             if stop:

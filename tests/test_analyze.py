@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from recbole_elcrec import analyze, recommend
+from recbole_elcrec import analyze, curves, recommend
 from recbole_elcrec.restore import load_trained
 from recbole_elcrec.run import run
 from recbole_elcrec.synthetic import generate_planted_intents, write_planted_dataset
@@ -78,3 +78,19 @@ def test_recommend_cli_and_unknown_user(tiny_checkpoint, capsys):
 def test_analyze_rejects_a_model_without_intents(tiny_data_path, tmp_path):
     checkpoint = run("SASRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=1))["checkpoint"]
     assert analyze.main(["--checkpoint", checkpoint, "--out", str(tmp_path / "out")]) == 2
+
+
+def test_training_curves_from_results_json(tiny_checkpoint, tmp_path):
+    results = tiny_checkpoint.replace(".pth", ".json")
+    out = tmp_path / "curves.png"
+    assert curves.main([results, "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(PNG_SIGNATURE)
+    best_epoch_history = curves.read_history(tiny_checkpoint)
+    assert best_epoch_history[-1]["valid_score"] > 0 and "cluster" in best_epoch_history[-1]
+
+
+def test_curves_without_history_is_an_error(tmp_path, capsys):
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}")
+    assert curves.main([str(empty)]) == 2
+    assert "no per-epoch history" in capsys.readouterr().err
