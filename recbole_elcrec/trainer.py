@@ -16,6 +16,7 @@ from recbole.utils import calculate_valid_score, dict2str, early_stopping, get_l
 from torch.nn.utils import clip_grad_norm_
 from tqdm import tqdm
 
+from recbole_elcrec.adaptive import refresh_centres
 from recbole_elcrec.compat import load_checkpoint
 from recbole_elcrec.io import atomic_write
 
@@ -164,27 +165,43 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
         self.loss_names = tuple(getattr(model, "LOSS_TERMS", ("loss",)))
         self.history: list[dict[str, Any]] = []
 
-    def _before_training(self, train_data) -> None:
-        """Seed the model's centres from ``centre_init_batches`` training batches when it has any."""
-        if not hasattr(self.model, "init_centres") or bool(self.model.centres_initialised):
-            return
+    @torch.no_grad()
+    def _sample_embeddings(self, train_data) -> torch.Tensor:
+        """Behaviour embeddings of the sequences in the first ``centre_init_batches`` training batches."""
         n_batches = max(1, int(self.config["centre_init_batches"] or 1))
         self.model.eval()
         sample = []
-        with torch.no_grad():
-            for batch_idx, interaction in enumerate(train_data):
-                if batch_idx >= n_batches:
-                    break
-                embeddings, _ = self.model.user_intents(interaction.to(self.device))
-                sample.append(embeddings)
-        self.model.init_centres(torch.cat(sample))
-        self.logger.info(
-            f"Initialised {self.model.n_clusters} centres ({self.config['centre_init']}) "
-            f"from {sum(len(s) for s in sample)} sampled sequences"
-        )
+        for batch_idx, interaction in enumerate(train_data):
+            if batch_idx >= n_batches:
+                break
+            embeddings, _ = self.model.user_intents(interaction.to(self.device))
+            sample.append(embeddings)
+        return torch.cat(sample)
 
-    def _before_epoch(self, train_data, epoch_idx: int) -> None:
-        """Hook for per-epoch work such as ICLRec's E-step; nothing for ELCRec."""
+    def _before_training(self, train_data) -> None:
+        """Seed the model's centres from a few training batches when it has any."""
+        if not hasattr(self.model, "init_centres") or bool(self.model.centres_initialised):
+            return
+        sample = self._sample_embeddings(train_data)
+        self.model.init_centres(sample)
+        self.logger.info(f"Initialised {self.model.n_clusters} centres ({self.config['centre_init']}) "
+                         f"from {len(sample)} sampled sequences")
+
+    def _before_epoch(self, train_data, epoch_idx: int) -> dict[str, Any]:
+        """Per-epoch work before training; returns values for the epoch's history record.
+
+        With ``adaptive_centres`` (reseed | prune) every ``adaptive_interval`` epochs, dead and
+        duplicate centres are treated on a sample of training sequences.
+        """
+        mode = self.config["adaptive_centres"] or "none"
+        interval = max(1, int(self.config["adaptive_interval"] or 1))
+        if mode == "none" or epoch_idx == 0 or epoch_idx % interval:
+            return {}
+        report = refresh_centres(self.model, self._sample_embeddings(train_data), mode,
+                                 float(self.config["duplicate_cosine"]))
+        self.logger.info(f"epoch {epoch_idx} adaptive centres ({mode}): {report}")
+        return {"live_intents": report["live_after"], "dead_intents": report["dead"],
+                "duplicate_intents": report["duplicates"]}
 
     def _check_finite(self, terms: dict[str, torch.Tensor], epoch_idx: int, batch_idx: int) -> None:
         for name, value in terms.items():
@@ -265,12 +282,12 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
             self._before_training(train_data)
         validates = bool(valid_data) and self.eval_step > 0
         for epoch_idx in range(self.start_epoch, self.epochs):
-            self._before_epoch(train_data, epoch_idx)
+            extras = self._before_epoch(train_data, epoch_idx)
             start = time()
             losses = self._train_epoch(train_data, epoch_idx, show_progress=show_progress)
             seconds = time() - start
             self._log_epoch_losses(epoch_idx, seconds, losses, verbose)
-            record = {"epoch": epoch_idx, "train_seconds": seconds, **losses}
+            record = {"epoch": epoch_idx, "train_seconds": seconds, **losses, **extras}
             self.history.append(record)
             stop = False
             if validates and (epoch_idx + 1) % self.eval_step == 0:

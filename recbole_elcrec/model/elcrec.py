@@ -60,6 +60,7 @@ class ELCRec(SequentialRecommender):
         centre_dim = config["hidden_size"] * (self.max_seq_length if self.cluster_embedding == "concat" else 1)
         self.cluster_centres = nn.Parameter(random_unit_vectors(self.n_clusters, centre_dim))
         self.register_buffer("centres_initialised", torch.tensor(False))
+        self.register_buffer("active_centres", torch.ones(self.n_clusters, dtype=torch.bool))
 
     def _check_settings(self, dataset) -> None:
         """Fail early, naming the key, on settings the model cannot train with."""
@@ -76,6 +77,10 @@ class ELCRec(SequentialRecommender):
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise ValueError(f"{key} must be one of {allowed}, got {getattr(self, key)!r}")
+
+    def _live_centres(self) -> torch.Tensor:
+        """``[k_active, d]`` centres still in use (all k unless adaptive centres pruned some)."""
+        return self.cluster_centres[self.active_centres]
 
     def forward(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
         """``[B, H]`` sequence representation used to score the next item."""
@@ -113,11 +118,12 @@ class ELCRec(SequentialRecommender):
         if not self.use_ccl:
             plain_a, plain_b = F.normalize(view_a, dim=-1), F.normalize(view_b, dim=-1)
             return sequence_info_nce(plain_a, plain_b, self.temperature), view_a.new_zeros(())
-        assignment = nearest_centre(original, self.cluster_centres)  # Eq. 5
-        fused_a = fuse_intent(view_a, self.cluster_centres, assignment, self.intent_fusion)
-        fused_b = fuse_intent(view_b, self.cluster_centres, assignment, self.intent_fusion)
+        centres = self._live_centres()
+        assignment = nearest_centre(original, centres)  # Eq. 5
+        fused_a = fuse_intent(view_a, centres, assignment, self.intent_fusion)
+        fused_b = fuse_intent(view_b, centres, assignment, self.intent_fusion)
         seq_cl = sequence_info_nce(fused_a, fused_b, self.temperature)
-        intent_cl = intent_info_nce(view_a, view_b, self.cluster_centres, assignment, self.temperature)
+        intent_cl = intent_info_nce(view_a, view_b, centres, assignment, self.temperature)
         return seq_cl, intent_cl
 
     def calculate_loss(self, interaction) -> tuple[torch.Tensor, ...]:
@@ -127,7 +133,7 @@ class ELCRec(SequentialRecommender):
         seq_output, original, view_a, view_b = self._encode_views(item_seq, item_seq_len)
         next_item = self._next_item_loss(seq_output, interaction[self.POS_ITEM_ID])
         seq_cl, intent_cl = self._contrastive_losses(original, view_a, view_b)
-        clustering = cluster_loss(original, self.cluster_centres) if self.use_elcm else next_item.new_zeros(())
+        clustering = cluster_loss(original, self._live_centres()) if self.use_elcm else next_item.new_zeros(())
         return next_item, self.ccl_weight * seq_cl, self.ccl_weight * intent_cl, self.alpha * clustering
 
     def predict(self, interaction) -> torch.Tensor:
@@ -142,10 +148,19 @@ class ELCRec(SequentialRecommender):
 
     @torch.no_grad()
     def user_intents(self, interaction) -> tuple[torch.Tensor, torch.Tensor]:
-        """Behaviour embeddings ``[B, d]`` of the batch's sequences and their nearest centre ``[B]``."""
+        """Behaviour embeddings ``[B, d]`` of the batch's sequences and their nearest live centre ``[B]``.
+
+        Centre indices refer to all k centres, pruned ones included, so they stay stable.
+        """
         hidden = self.encoder(interaction[self.ITEM_SEQ])
         embeddings = behaviour_embedding(hidden, interaction[self.ITEM_SEQ_LEN], self.cluster_embedding)
-        return embeddings, nearest_centre(embeddings, self.cluster_centres)
+        return embeddings, self.assign_intents(embeddings)
+
+    @torch.no_grad()
+    def assign_intents(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """``[B]`` index (among all k centres) of the nearest live centre of each embedding, Eq. 5."""
+        live_index = self.active_centres.nonzero().squeeze(1)  # [k_active] -> index among all k
+        return live_index[nearest_centre(embeddings, self._live_centres())]
 
     @torch.no_grad()
     def init_centres(self, embeddings: torch.Tensor, generator: torch.Generator | None = None) -> None:

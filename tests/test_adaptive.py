@@ -1,0 +1,60 @@
+"""Adaptive number of intents: dead and duplicate centres are re-seeded or pruned."""
+
+import pytest
+import torch
+
+from recbole_elcrec.adaptive import duplicate_centres, refresh_centres
+from recbole_elcrec.run import run
+from tests.helpers import TINY_DATASET, tiny_overrides
+from tests.test_model import make_batch, make_model
+
+
+def model_with_dead_and_duplicate_centre():
+    model = make_model(n_clusters=4)
+    embeddings, _ = model.user_intents(make_batch(32))
+    mean_direction = torch.nn.functional.normalize(embeddings.mean(0), dim=0)
+    with torch.no_grad():
+        model.cluster_centres[0] = mean_direction
+        model.cluster_centres[1] = mean_direction * 2  # same direction: a duplicate of centre 0
+        model.cluster_centres[2] = -mean_direction * 100  # faces away from every user: dead
+        model.cluster_centres[3] = embeddings[(embeddings @ mean_direction).argmin()]  # serves its own user
+    return model, embeddings
+
+
+def test_duplicates_are_the_later_of_each_close_pair():
+    centres = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]])
+    assert duplicate_centres(centres, torch.ones(3, dtype=torch.bool), 0.99).tolist() == [False, True, False]
+
+
+def test_reseed_moves_dead_and_duplicate_centres_onto_users():
+    model, embeddings = model_with_dead_and_duplicate_centre()
+    report = refresh_centres(model, embeddings, "reseed")
+    # centre 1 loses every tie to centre 0, so it counts as dead rather than duplicate
+    assert report["dead"] + report["duplicates"] == 2 and report["live_after"] == 4
+    unit = torch.nn.functional.normalize(embeddings, dim=-1)
+    moved = torch.nn.functional.normalize(model.cluster_centres[[1, 2]].detach(), dim=-1)
+    assert (moved @ unit.T).max(dim=1).values.min() > 0.999  # each now sits on a sampled user
+
+
+def test_prune_switches_centres_off_and_training_continues():
+    model, embeddings = model_with_dead_and_duplicate_centre()
+    report = refresh_centres(model, embeddings, "prune")
+    assert report["live_after"] == 2
+    assert not model.active_centres[1] and not model.active_centres[2]
+    _, assignment = model.user_intents(make_batch(32))
+    assert set(assignment.tolist()) <= set(model.active_centres.nonzero().squeeze(1).tolist())
+    assert all(torch.isfinite(term) for term in model.calculate_loss(make_batch()))
+
+
+def test_unknown_mode_is_rejected():
+    model, embeddings = model_with_dead_and_duplicate_centre()
+    with pytest.raises(ValueError, match="adaptive_centres must be one of"):
+        refresh_centres(model, embeddings, "grow")
+
+
+def test_adaptive_run_reports_live_intents(tiny_data_path, tmp_path):
+    settings = tiny_overrides(tmp_path, tiny_data_path, epochs=3, n_clusters=16, adaptive_centres="prune")
+    history = run("ELCRec", TINY_DATASET, overrides=settings)["history"]
+    assert "live_intents" not in history[0]
+    assert all(2 <= record["live_intents"] <= 16 for record in history[1:])
+    assert history[-1]["live_intents"] <= history[1]["live_intents"]
