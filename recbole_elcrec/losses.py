@@ -32,6 +32,20 @@ def cluster_loss(embeddings: torch.Tensor, centres: torch.Tensor) -> torch.Tenso
     return -centre_separation + embedding_to_centre
 
 
+def next_item_loss(seq_output: torch.Tensor, item_weights: torch.Tensor, pos_items: torch.Tensor,
+                   loss_type: str) -> torch.Tensor:
+    """Next-item loss: full-softmax cross-entropy (``CE``) or ``BCE`` with one uniform negative per target.
+
+    ``seq_output`` is ``[B, H]``, ``item_weights`` ``[n_items, H]`` (id 0 is padding, never sampled).
+    """
+    if loss_type == "CE":
+        return F.cross_entropy(seq_output @ item_weights.T, pos_items)
+    neg_items = torch.randint(1, item_weights.shape[0], pos_items.shape, device=pos_items.device)
+    pos_logits = (seq_output * item_weights[pos_items]).sum(-1)
+    neg_logits = (seq_output * item_weights[neg_items]).sum(-1)
+    return F.softplus(-pos_logits).mean() + F.softplus(neg_logits).mean()
+
+
 def nearest_centre(embeddings: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
     """Index of the nearest centre for every embedding, Eq. 5 (cosine similarity on the unit sphere).
 

@@ -301,3 +301,21 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
         if saved and not os.path.exists(self.saved_model_file):
             self._save_checkpoint(self.start_epoch - 1, verbose=verbose)
         return self.best_valid_score, self.best_valid_result
+
+
+class ICLRecTrainer(ELCRecTrainer):
+    """ELCRecTrainer plus ICLRec's E-step: k-means over every training sequence before each epoch."""
+
+    @torch.no_grad()
+    def _all_sequence_embeddings(self, train_data) -> torch.Tensor:
+        self.model.eval()
+        return torch.cat([self.model.sequence_embeddings(batch.to(self.device)) for batch in train_data])
+
+    def _before_epoch(self, train_data, epoch_idx: int) -> dict[str, Any]:
+        extras = super()._before_epoch(train_data, epoch_idx)
+        start = time()
+        embeddings = self._all_sequence_embeddings(train_data)
+        self.model.fit_intents(embeddings, seed=int(self.config["seed"]) + epoch_idx)
+        seconds = time() - start
+        self.logger.info(f"epoch {epoch_idx} E-step: k-means of {len(embeddings)} sequences in {seconds:.2f}s")
+        return {**extras, "estep_seconds": seconds}

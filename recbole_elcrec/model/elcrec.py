@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from recbole.model.abstract_recommender import SequentialRecommender
 from torch import nn
 
-from recbole_elcrec.augmentations import random_augment
 from recbole_elcrec.centres import kmeans_plus_plus, random_unit_vectors
-from recbole_elcrec.encoder import SequenceEncoder, behaviour_embedding, gather_last
 from recbole_elcrec.losses import cluster_loss, fuse_intent, intent_info_nce, nearest_centre, sequence_info_nce
+from recbole_elcrec.model.base import ContrastiveSequentialRecommender
 
-NEXT_ITEM_LOSSES = ("CE", "BCE")
 
-
-class ELCRec(SequentialRecommender):
+class ELCRec(ContrastiveSequentialRecommender):
     """ELCRec (arXiv 2401.05975, section 3.4) on a SASRec-style encoder.
 
     Learnable centres ``C`` (``[k, d]``) are trained with the encoder by the overall loss, Eq. 7:
@@ -29,34 +25,15 @@ class ELCRec(SequentialRecommender):
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
-        self.loss_type = config["loss_type"]
-        if self.loss_type not in NEXT_ITEM_LOSSES:
-            raise ValueError(f"loss_type must be one of {NEXT_ITEM_LOSSES}, got {self.loss_type!r}")
         self.n_clusters = int(config["n_clusters"])
         self.alpha = float(config["alpha"])
         self.ccl_weight = float(config["ccl_weight"])
         self.temperature = float(config["temperature"])
         self.intent_fusion = config["intent_fusion"]
-        self.cluster_embedding = config["cluster_embedding"]
         self.centre_init = config["centre_init"]
         self.use_ccl = bool(config["use_ccl"])
         self.use_elcm = bool(config["use_elcm"])
-        self.augmentation_ratios = (config["crop_ratio"], config["mask_ratio"], config["reorder_ratio"])
         self._check_settings(dataset)
-
-        self.encoder = SequenceEncoder(
-            n_items=self.n_items,
-            max_seq_length=self.max_seq_length,
-            hidden_size=config["hidden_size"],
-            n_layers=config["n_layers"],
-            n_heads=config["n_heads"],
-            inner_size=config["inner_size"],
-            hidden_dropout_prob=config["hidden_dropout_prob"],
-            attn_dropout_prob=config["attn_dropout_prob"],
-            hidden_act=config["hidden_act"],
-            layer_norm_eps=config["layer_norm_eps"],
-            initializer_range=config["initializer_range"],
-        )
         centre_dim = config["hidden_size"] * (self.max_seq_length if self.cluster_embedding == "concat" else 1)
         self.cluster_centres = nn.Parameter(random_unit_vectors(self.n_clusters, centre_dim))
         self.register_buffer("centres_initialised", torch.tensor(False))
@@ -81,35 +58,6 @@ class ELCRec(SequentialRecommender):
     def _live_centres(self) -> torch.Tensor:
         """``[k_active, d]`` centres still in use (all k unless adaptive centres pruned some)."""
         return self.cluster_centres[self.active_centres]
-
-    def forward(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
-        """``[B, H]`` sequence representation used to score the next item."""
-        return gather_last(self.encoder(item_seq), item_seq_len)
-
-    def _encode_views(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Encode the batch and two augmented views in one encoder pass.
-
-        Returns the next-item representation ``[B, H]``, the behaviour embedding of the original
-        sequences and of both views (``[B, d]`` each).
-        """
-        view_a, len_a = random_augment(item_seq, item_seq_len, *self.augmentation_ratios, self.encoder.mask_token)
-        view_b, len_b = random_augment(item_seq, item_seq_len, *self.augmentation_ratios, self.encoder.mask_token)
-        batch = item_seq.shape[0]
-        hidden = self.encoder(torch.cat([item_seq, view_a, view_b]))  # [3B, L, H]
-        lengths = torch.cat([item_seq_len, len_a, len_b])
-        embeddings = behaviour_embedding(hidden, lengths, self.cluster_embedding)  # [3B, d]
-        seq_output = gather_last(hidden[:batch], item_seq_len)
-        return seq_output, embeddings[:batch], embeddings[batch : 2 * batch], embeddings[2 * batch :]
-
-    def _next_item_loss(self, seq_output: torch.Tensor, pos_items: torch.Tensor) -> torch.Tensor:
-        """Full-softmax cross-entropy (CE) or BCE with one uniformly sampled negative (the paper's setting)."""
-        item_weights = self.encoder.item_weights(self.n_items)
-        if self.loss_type == "CE":
-            return F.cross_entropy(seq_output @ item_weights.T, pos_items)
-        neg_items = torch.randint(1, self.n_items, pos_items.shape, device=pos_items.device)
-        pos_logits = (seq_output * item_weights[pos_items]).sum(-1)
-        neg_logits = (seq_output * item_weights[neg_items]).sum(-1)
-        return F.softplus(-pos_logits).mean() + F.softplus(neg_logits).mean()
 
     def _contrastive_losses(
         self, original: torch.Tensor, view_a: torch.Tensor, view_b: torch.Tensor
@@ -136,24 +84,13 @@ class ELCRec(SequentialRecommender):
         clustering = cluster_loss(original, self._live_centres()) if self.use_elcm else next_item.new_zeros(())
         return next_item, self.ccl_weight * seq_cl, self.ccl_weight * intent_cl, self.alpha * clustering
 
-    def predict(self, interaction) -> torch.Tensor:
-        """``[B]`` scores of the candidate items in ``interaction``."""
-        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return (seq_output * self.encoder.item_weights(self.n_items)[interaction[self.ITEM_ID]]).sum(dim=-1)
-
-    def full_sort_predict(self, interaction) -> torch.Tensor:
-        """``[B, n_items]`` scores of every item."""
-        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return seq_output @ self.encoder.item_weights(self.n_items).T
-
     @torch.no_grad()
     def user_intents(self, interaction) -> tuple[torch.Tensor, torch.Tensor]:
         """Behaviour embeddings ``[B, d]`` of the batch's sequences and their nearest live centre ``[B]``.
 
         Centre indices refer to all k centres, pruned ones included, so they stay stable.
         """
-        hidden = self.encoder(interaction[self.ITEM_SEQ])
-        embeddings = behaviour_embedding(hidden, interaction[self.ITEM_SEQ_LEN], self.cluster_embedding)
+        embeddings = self.sequence_embeddings(interaction)
         return embeddings, self.assign_intents(embeddings)
 
     @torch.no_grad()

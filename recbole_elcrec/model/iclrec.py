@@ -1,0 +1,58 @@
+"""ICLRec: intent contrastive learning for sequential recommendation (Chen et al., WWW 2022)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from recbole_elcrec.kmeans import kmeans
+from recbole_elcrec.losses import intent_info_nce, nearest_centre, sequence_info_nce
+from recbole_elcrec.model.base import ContrastiveSequentialRecommender
+
+
+class ICLRec(ContrastiveSequentialRecommender):
+    """An EM loop around a SASRec encoder: k-means over all training sequences each epoch (E-step),
+    then intent contrast with the fixed centroids plus sequence contrast between two views (M-step).
+
+    ``L_next_item + cf_weight * L_seq_cl + intent_cf_weight * L_intent_cl``. The intent term uses the
+    same InfoNCE against the centroids as ELCRec's Eq. 6, but the centroids come from k-means and
+    receive no gradient: that full-data clustering is the cost ELCRec removes.
+    """
+
+    LOSS_TERMS = ("next_item", "seq_cl", "intent_cl")
+
+    def __init__(self, config, dataset):
+        super().__init__(config, dataset)
+        self.n_intents = int(config["num_intent_clusters"])
+        self.cf_weight = float(config["cf_weight"])
+        self.intent_cf_weight = float(config["intent_cf_weight"])
+        self.temperature = float(config["temperature"])
+        self.kmeans_iterations = int(config["kmeans_iterations"])
+        if not 2 <= self.n_intents <= dataset.user_num - 1:
+            raise ValueError(f"num_intent_clusters={self.n_intents} must be between 2 and the {dataset.user_num - 1} "
+                             f"training users of dataset '{dataset.dataset_name}'")
+        dim = config["hidden_size"] * (self.max_seq_length if self.cluster_embedding == "concat" else 1)
+        self.register_buffer("intent_centroids", torch.zeros(self.n_intents, dim))
+        self.register_buffer("centroids_ready", torch.tensor(False))
+
+    def calculate_loss(self, interaction) -> tuple[torch.Tensor, ...]:
+        """The weighted terms, in the order of ``LOSS_TERMS``; no intent term before the first E-step."""
+        seq_output, original, view_a, view_b = self._encode_views(interaction[self.ITEM_SEQ],
+                                                                  interaction[self.ITEM_SEQ_LEN])
+        next_item = self._next_item_loss(seq_output, interaction[self.POS_ITEM_ID])
+        seq_cl = sequence_info_nce(F.normalize(view_a, dim=-1), F.normalize(view_b, dim=-1), self.temperature)
+        intent_cl = next_item.new_zeros(())
+        if bool(self.centroids_ready):
+            assignment = nearest_centre(original, self.intent_centroids)
+            intent_cl = intent_info_nce(view_a, view_b, self.intent_centroids, assignment, self.temperature)
+        return next_item, self.cf_weight * seq_cl, self.intent_cf_weight * intent_cl
+
+    @torch.no_grad()
+    def fit_intents(self, embeddings: torch.Tensor, seed: int = 0) -> np.ndarray:
+        """E-step: k-means over the (l2-normalised) embeddings of all training sequences; returns assignments."""
+        points = F.normalize(embeddings, dim=-1).cpu().numpy()
+        centroids, assignment = kmeans(points, self.n_intents, self.kmeans_iterations, seed)
+        self.intent_centroids.copy_(torch.from_numpy(centroids))
+        self.centroids_ready.fill_(True)
+        return assignment
