@@ -113,7 +113,7 @@ def run(
         "best_valid_result": _plain_metrics(best_valid_result),
         "test_result": _plain_metrics(test_result),
         "train_seconds": train_seconds,
-        "epochs_run": len(getattr(trainer, "history", [])) or None,
+        "epochs_run": len(trainer.train_loss_dict),  # epochs trained in this process
         "history": list(getattr(trainer, "history", [])),
         "checkpoint": trainer.saved_model_file if saved else None,
         "resume_checkpoint": getattr(trainer, "last_checkpoint_file", None) if saved else None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import sys
@@ -15,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 from recbole_elcrec.config import ConfigError, build_config, check_keys, parse_value
-from recbole_elcrec.io import atomic_write, atomic_write_json, atomic_write_text
+from recbole_elcrec.io import atomic_write_json, atomic_write_text
+from recbole_elcrec.report import markdown_table, save_figure
 
 VALID_SCORE = "valid_score"
 TEST_METRICS = ("hit@5", "hit@20", "ndcg@5", "ndcg@20")
@@ -114,19 +114,6 @@ def trials_frame(rows: list[dict[str, Any]], keys: list[str]) -> pd.DataFrame:
     return frame.sort_values(VALID_SCORE, ascending=False, na_position="last").reset_index(drop=True)
 
 
-def markdown_table(frame: pd.DataFrame) -> str:
-    """A GitHub Markdown table of ``frame`` (floats to 4 decimals, NaN as n/a)."""
-
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return "n/a" if math.isnan(value) else f"{value:.4f}"
-        return str(value)
-
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
-
-
 def sensitivity_plot(frame: pd.DataFrame, key: str, path: Path, log_x: bool) -> Path | None:
     """HR@5 and NDCG@5 on test against ``key`` (mean over trials sharing a value), as a PNG; paper Figure 5."""
     import matplotlib
@@ -148,9 +135,7 @@ def sensitivity_plot(frame: pd.DataFrame, key: str, path: Path, log_x: bool) -> 
     axis.set_title(f"Sensitivity to {key}")
     axis.legend()
     figure.tight_layout()
-    atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=120))
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def write_reports(rows: list[dict[str, Any]], dimensions: list[Dimension], out: Path) -> dict[str, Any]:

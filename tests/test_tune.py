@@ -5,11 +5,11 @@ import json
 import pandas as pd
 import pytest
 
+from recbole_elcrec.report import markdown_table
 from recbole_elcrec.tune import (
     Dimension,
     SearchSpaceError,
     main,
-    markdown_table,
     parse_dimension,
     parse_search_space,
     write_reports,

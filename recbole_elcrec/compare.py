@@ -1,0 +1,242 @@
+"""Head-to-head comparison under one protocol: the paper's Table 1, timing tables and Figure 4 ablation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import ttest_rel
+from tqdm import tqdm
+
+from recbole_elcrec.config import ConfigError, build_config, check_keys
+from recbole_elcrec.io import atomic_write_json, atomic_write_text
+from recbole_elcrec.registry import UnknownModelError, resolve_model
+from recbole_elcrec.report import markdown_table, save_figure
+
+METRICS = ("hit@5", "hit@20", "ndcg@5", "ndcg@20")
+METRIC_NAMES = {"hit@5": "HR@5", "hit@20": "HR@20", "ndcg@5": "NDCG@5", "ndcg@20": "NDCG@20"}
+PAPER_MODELS = "ELCRec,ICLRec,CL4SRec,SASRec,BERT4Rec,GRU4Rec,Caser,S3Rec,BPR"
+UNSUPPORTED = {"S3Rec": "needs item attribute features (item_attribute) and a separate pre-training stage"}
+# Figure 4 of the paper: (use_ccl, use_elcm) per row
+ABLATION = {"baseline": (False, False), "+CCL": (True, False), "+ELCM": (False, True), "ELCRec": (True, True)}
+FIRST_SEED = 2020
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    array = np.asarray(values, dtype=float)
+    return float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0
+
+
+def best_and_runner_up(means: Mapping[str, float]) -> tuple[str | None, str | None]:
+    """The rows with the highest and second highest mean."""
+    ranked = sorted(means, key=means.get, reverse=True)
+    return (ranked[0] if ranked else None), (ranked[1] if len(ranked) > 1 else None)
+
+
+def paired_p_value(first: list[float], second: list[float]) -> float:
+    """Two-sided paired t-test p-value over seeds (NaN with fewer than two pairs or no variance)."""
+    if len(first) < 2 or len(first) != len(second):
+        return float("nan")
+    differences = np.asarray(first) - np.asarray(second)
+    if np.allclose(differences, differences[0]):
+        return float("nan")
+    return float(ttest_rel(first, second).pvalue)
+
+
+def quality_table(results: Mapping[str, list[dict[str, float]]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 1: mean ± std of each test metric per row, best in bold, runner-up underlined.
+
+    ``results`` maps a row name to its per-seed test metrics. Returns the Markdown-ready table and a
+    numeric one (means, stds and the paired t-test p-value of best vs runner-up per metric).
+    """
+    numeric = []
+    for name, runs in results.items():
+        row = {"model": name, "runs": len(runs)}
+        for metric in METRICS:
+            row[f"{metric}_mean"], row[f"{metric}_std"] = mean_std([run[metric] for run in runs])
+        numeric.append(row)
+    numeric_frame = pd.DataFrame(numeric)
+    shown = pd.DataFrame({"model": numeric_frame["model"], "runs": numeric_frame["runs"]})
+    p_values = {"model": "p (best vs runner-up)", "runs": ""}
+    for metric in METRICS:
+        means = dict(zip(numeric_frame["model"], numeric_frame[f"{metric}_mean"], strict=True))
+        best, runner_up = best_and_runner_up(means)
+        cells = []
+        for name, mean, std in zip(numeric_frame["model"], numeric_frame[f"{metric}_mean"],
+                                   numeric_frame[f"{metric}_std"], strict=True):
+            cell = f"{mean:.4f} ± {std:.4f}"
+            cells.append(f"**{cell}**" if name == best else f"<u>{cell}</u>" if name == runner_up else cell)
+        shown[METRIC_NAMES[metric]] = cells
+        p_value = paired_p_value([r[metric] for r in results[best]], [r[metric] for r in results[runner_up]]) \
+            if runner_up else float("nan")
+        numeric_frame.loc[numeric_frame["model"] == best, f"{metric}_p_vs_runner_up"] = p_value
+        p_values[METRIC_NAMES[metric]] = "n/a" if np.isnan(p_value) else f"{p_value:.3g}"
+    shown = pd.concat([shown, pd.DataFrame([p_values])], ignore_index=True)
+    return shown, numeric_frame
+
+
+def timing_table(records: Mapping[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """Tables 2-3 of the paper: training time per run and peak GPU memory (n/a on CPU)."""
+    rows = []
+    for name, runs in records.items():
+        seconds = [run["train_seconds"] for run in runs]
+        per_epoch = [run["train_seconds"] / run["epochs_run"] for run in runs if run.get("epochs_run")]
+        memory = [run.get("peak_gpu_memory_mb") for run in runs if run.get("peak_gpu_memory_mb") is not None]
+        rows.append({
+            "model": name,
+            "train seconds (mean ± std)": "{:.1f} ± {:.1f}".format(*mean_std(seconds)),
+            "epochs": mean_std([run["epochs_run"] for run in runs if run.get("epochs_run")] or [np.nan])[0],
+            "seconds / epoch": mean_std(per_epoch or [np.nan])[0],
+            "peak GPU memory (MB)": f"{max(memory):.0f}" if memory else "n/a (CPU)",
+            "device": runs[0].get("device", "?"),
+        })
+    return pd.DataFrame(rows)
+
+
+def plot_ablation(results: Mapping[str, list[dict[str, float]]], path: Path, title: str) -> Path:
+    """Grouped bars of mean test metrics per ablation row (paper Figure 4)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results)
+    width = 0.8 / len(names)
+    figure, axis = plt.subplots(figsize=(7, 3.8))
+    for index, name in enumerate(names):
+        heights = [mean_std([run[metric] for run in results[name]])[0] for metric in METRICS]
+        axis.bar(np.arange(len(METRICS)) + index * width, heights, width, label=name)
+    axis.set_xticks(np.arange(len(METRICS)) + width * (len(names) - 1) / 2, [METRIC_NAMES[m] for m in METRICS])
+    axis.set_ylabel("test metric")
+    axis.set_title(title)
+    axis.legend()
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def peak_gpu_memory_mb() -> float | None:
+    """Peak GPU memory allocated by torch since the last reset, in MB; None without CUDA."""
+    import torch
+
+    return torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+
+
+def run_once(model: str, dataset: str, seed: int, config_files: list[str], overrides: dict[str, Any]) -> dict:
+    """Train and test one model with one seed; adds peak GPU memory and the device."""
+    import torch
+
+    from recbole_elcrec.run import run
+
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    result = run(model, dataset, config_files, {**overrides, "seed": seed})
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
+    return {**result, "peak_gpu_memory_mb": peak_gpu_memory_mb(), "device": device}
+
+
+def shared_loss_overrides(model: str, dataset: str, config_files: list[str], overrides: dict[str, Any]) -> dict:
+    """The next-item loss of ELCRec for a sequential baseline: CE stays CE, BCE (one negative) becomes BPR."""
+    if "loss_type" in overrides or resolve_model(model).type.name != "SEQUENTIAL":
+        return {}
+    loss = build_config("ELCRec", dataset, config_files, overrides)["loss_type"]
+    return {"loss_type": loss if model in ("ELCRec", "CL4SRec", "ICLRec") else {"BCE": "BPR"}.get(loss, loss)}
+
+
+def check_models(models: list[str]) -> None:
+    """Every name must be this package's or RecBole's; the error lists the wrong ones."""
+    wrong = []
+    for model in models:
+        try:
+            resolve_model(model)
+        except UnknownModelError as error:
+            wrong.append(str(error))
+    if wrong:
+        raise UnknownModelError("; ".join(wrong))
+
+
+def run_grid(rows: Mapping[str, tuple[str, dict[str, Any]]], dataset: str, seeds: list[int], config_files: list[str],
+             overrides: dict[str, Any], runs_dir: Path,
+             runner: Callable[..., dict] = run_once) -> dict[str, list[dict[str, Any]]]:
+    """Run every (row, seed) whose results file is missing; returns all results per row.
+
+    ``rows`` maps a row name to its model and extra settings. One JSON per run in ``runs_dir``
+    (written atomically), so an interrupted comparison resumes where it stopped.
+    """
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in rows}
+    jobs = [(name, seed) for name in rows for seed in seeds]
+    for name, seed in tqdm(jobs, desc="Runs", ncols=100):
+        model, extra = rows[name]
+        path = runs_dir / f"{name.replace('+', 'plus_')}-seed{seed}.json"
+        if path.is_file():
+            results[name].append(json.loads(path.read_text()))
+            continue
+        settings = {**overrides, **shared_loss_overrides(model, dataset, config_files, overrides), **extra}
+        record = runner(model, dataset, seed, config_files, settings)
+        atomic_write_json(path, record)
+        results[name].append(record)
+    return results
+
+
+def write_tables(results: Mapping[str, list[dict[str, Any]]], out: Path, stem: str) -> pd.DataFrame:
+    """``stem.md`` / ``stem.csv`` (quality) and ``stem-timing.md`` / ``.csv``; returns the quality table."""
+    tests = {name: [run["test_result"] for run in runs] for name, runs in results.items() if runs}
+    shown, numeric = quality_table(tests)
+    atomic_write_text(out / f"{stem}.md", markdown_table(shown))
+    atomic_write_text(out / f"{stem}.csv", numeric.to_csv(index=False))
+    timing = timing_table({name: runs for name, runs in results.items() if runs})
+    atomic_write_text(out / f"{stem}-timing.md", markdown_table(timing))
+    atomic_write_text(out / f"{stem}-timing.csv", timing.to_csv(index=False))
+    return shown
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.compare", description=__doc__)
+    parser.add_argument("--dataset", default="ml-100k")
+    parser.add_argument("--models", default=PAPER_MODELS, help=f"comma-separated (default {PAPER_MODELS})")
+    parser.add_argument("--seeds", type=int, default=3, help="number of seeds (2020, 2021, ...)")
+    parser.add_argument("--config_files", nargs="+", default=[])
+    parser.add_argument("--ablation", action="store_true", help="the paper's Figure 4 rows of ELCRec instead")
+    parser.add_argument("--out", help="results folder (default results/compare-DATASET)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from recbole_elcrec.cli import parse_overrides
+
+    args, extra = build_parser().parse_known_args(argv)
+    out = Path(args.out or f"results/compare-{args.dataset}")
+    seeds = list(range(FIRST_SEED, FIRST_SEED + args.seeds))
+    try:
+        overrides = parse_overrides(extra)
+        check_keys(overrides, "the command line / overrides")
+        if args.ablation:
+            rows = {name: ("ELCRec", {"use_ccl": ccl, "use_elcm": elcm}) for name, (ccl, elcm) in ABLATION.items()}
+        else:
+            models = [model.strip() for model in args.models.split(",") if model.strip()]
+            check_models(models)
+            for model in set(models) & set(UNSUPPORTED):
+                print(f"skipping {model}: it {UNSUPPORTED[model]}", file=sys.stderr)
+            rows = {model: (model, {}) for model in models if model not in UNSUPPORTED}
+        results = run_grid(rows, args.dataset, seeds, args.config_files, overrides, out / "runs")
+    except (ConfigError, UnknownModelError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    stem = "ablation" if args.ablation else "table"
+    shown = write_tables(results, out, stem)
+    if args.ablation:
+        tests = {name: [run["test_result"] for run in runs] for name, runs in results.items()}
+        plot_ablation(tests, out / "ablation.png", f"ELCRec ablation on {args.dataset}")
+    print(markdown_table(shown))
+    print(f"tables in {out}/{stem}.md, {stem}.csv, {stem}-timing.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

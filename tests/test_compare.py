@@ -1,0 +1,99 @@
+"""Comparison harness: table marking, paired t-test, resumable runs, ablation chart, errors."""
+
+import json
+
+import pytest
+from scipy.stats import ttest_rel
+
+from recbole_elcrec import compare
+from tests.helpers import TINY_DATASET, tiny_overrides
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def metrics(hit5, seed_shift=0.0):
+    return {"hit@5": hit5 + seed_shift, "hit@20": 0.5, "ndcg@5": hit5 / 2 + seed_shift, "ndcg@20": 0.25}
+
+
+FIXED = {
+    "A": [metrics(0.30, 0.00), metrics(0.30, 0.02), metrics(0.30, 0.01)],
+    "B": [metrics(0.20, 0.00), metrics(0.20, 0.03), metrics(0.20, -0.01)],
+    "C": [metrics(0.10, 0.00), metrics(0.10, 0.00), metrics(0.10, 0.00)],
+}
+
+
+def test_quality_table_marks_best_and_runner_up():
+    shown, numeric = compare.quality_table(FIXED)
+    column = dict(zip(shown["model"], shown["HR@5"], strict=True))
+    assert column["A"] == "**0.3100 ± 0.0100**"
+    assert column["B"] == "<u>0.2067 ± 0.0208</u>"
+    assert column["C"] == "0.1000 ± 0.0000"
+
+
+def test_p_value_is_scipys_paired_t_test():
+    _, numeric = compare.quality_table(FIXED)
+    expected = ttest_rel([0.30, 0.32, 0.31], [0.20, 0.23, 0.19]).pvalue
+    assert numeric.loc[numeric["model"] == "A", "hit@5_p_vs_runner_up"].item() == pytest.approx(expected)
+    shown, _ = compare.quality_table(FIXED)
+    assert shown.iloc[-1]["HR@5"] == f"{expected:.3g}"
+    assert shown.iloc[-1]["HR@20"] == "n/a"  # identical values: no variance to test
+
+
+def test_single_seed_has_no_p_value():
+    assert compare.paired_p_value([0.1], [0.2]) != compare.paired_p_value([0.1], [0.2])  # NaN
+
+
+def fake_runner(calls):
+    def runner(model, dataset, seed, config_files, settings):
+        calls.append((model, seed, settings))
+        return {"test_result": metrics(0.1 * (seed - 2019)), "train_seconds": 2.0, "epochs_run": 2,
+                "peak_gpu_memory_mb": None, "device": "CPU"}
+    return runner
+
+
+def test_runs_are_resumable(tmp_path):
+    calls = []
+    rows = {"SASRec": ("SASRec", {}), "ELCRec": ("ELCRec", {})}
+    compare.run_grid(rows, "ml-100k", [2020, 2021], [], {}, tmp_path, fake_runner(calls))
+    assert len(calls) == 4 and len(list(tmp_path.glob("*.json"))) == 4
+    (tmp_path / "SASRec-seed2021.json").unlink()
+    results = compare.run_grid(rows, "ml-100k", [2020, 2021], [], {}, tmp_path, fake_runner(calls))
+    assert len(calls) == 5 and calls[-1][:2] == ("SASRec", 2021)
+    assert [len(runs) for runs in results.values()] == [2, 2]
+
+
+def test_baselines_share_elcrecs_next_item_loss(tmp_path):
+    calls = []
+    compare.run_grid({"SASRec": ("SASRec", {}), "BPR": ("BPR", {})}, "ml-100k", [2020], [], {}, tmp_path,
+                     fake_runner(calls))
+    assert calls[0][2] == {"loss_type": "CE"} and calls[1][2] == {}
+    assert compare.shared_loss_overrides("SASRec", "ml-100k", [], {"alpha": 1}) == {"loss_type": "CE"}
+
+
+def test_ablation_tables_and_chart(tmp_path):
+    results = {name: [{"test_result": metrics(0.1 * (i + 1)), "train_seconds": 1.0, "epochs_run": 1}]
+               for i, name in enumerate(compare.ABLATION)}
+    compare.write_tables(results, tmp_path, "ablation")
+    compare.plot_ablation({name: [run["test_result"] for run in runs] for name, runs in results.items()},
+                          tmp_path / "ablation.png", "test")
+    assert (tmp_path / "ablation.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert "**0.4000 ± 0.0000**" in (tmp_path / "ablation.md").read_text()
+    assert "n/a (CPU)" in (tmp_path / "ablation-timing.md").read_text()
+
+
+def test_unknown_model_is_named(capsys):
+    assert compare.main(["--models", "ELCRec,SASrec,Nope"]) == 2
+    err = capsys.readouterr().err
+    assert "Did you mean SASRec" in err and "unknown model 'Nope'" in err
+
+
+def test_real_comparison_on_tiny_data(tiny_data_path, tmp_path, capsys):
+    settings = tiny_overrides(tmp_path, tiny_data_path, epochs=1)
+    argv = ["--dataset", TINY_DATASET, "--models", "ELCRec,SASRec,S3Rec", "--seeds", "2", "--out", str(tmp_path / "c")]
+    assert compare.main(argv + [f"--{key}={value}" for key, value in settings.items()]) == 0
+    captured = capsys.readouterr()
+    assert "skipping S3Rec" in captured.err
+    table = (tmp_path / "c" / "table.md").read_text()
+    assert table.count("**") == 8 and table.count("<u>") == 4
+    run_file = json.loads((tmp_path / "c" / "runs" / "ELCRec-seed2021.json").read_text())
+    assert run_file["seed"] == 2021 and set(run_file["test_result"]) == set(compare.METRICS)
