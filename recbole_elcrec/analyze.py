@@ -1,4 +1,4 @@
-"""Intent analysis of a trained ELCRec: per-user intents, cluster sizes, t-SNE, top items, quality vs truth."""
+"""Intent analysis of a trained model: per-user intents, cluster sizes, t-SNE, top items, quality vs planted truth."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ import torch.nn.functional as F
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from tqdm import tqdm
 
+from recbole_elcrec.adaptive import duplicate_centres
 from recbole_elcrec.io import atomic_write, atomic_write_json, atomic_write_text
-from recbole_elcrec.restore import Trained, load_trained, sequence_batch, user_histories
+from recbole_elcrec.losses import nearest_centre
+from recbole_elcrec.restore import Trained, load_trained, sequence_batch, training_histories
 
 DUPLICATE_COSINE = 0.99
+CENTRE_ATTRIBUTES = ("cluster_centres", "intent_centroids")  # ELCRec's learnable centres, ICLRec's k-means
 
 
 @dataclass
@@ -27,157 +30,202 @@ class UserIntents:
     """Per-user intents (``frame``: user_id, intent, distance) with the unit embeddings and histories."""
 
     frame: pd.DataFrame
-    embeddings: np.ndarray  # [users, d]
-    histories: list[list[int]]  # internal item ids, in the rows' order
+    embeddings: np.ndarray  # [users, d], unit length
+    histories: list[list[int]]  # internal item ids of each row's training sequence
 
 
+def intent_centres(model: torch.nn.Module) -> torch.Tensor:
+    """``[k, d]`` intent centres of ``model`` (ELCRec's ``cluster_centres`` or ICLRec's ``intent_centroids``)."""
+    for name in CENTRE_ATTRIBUTES:
+        if hasattr(model, name) and hasattr(model, "sequence_embeddings"):
+            return getattr(model, name).detach()
+    raise ValueError(f"model {type(model).__name__} learns no intents; analyze needs ELCRec (or ICLRec)")
+
+
+def live_centre_mask(model: torch.nn.Module, k: int) -> torch.Tensor:
+    """``[k]`` centres in use: all of them unless adaptive pruning switched some off."""
+    active = getattr(model, "active_centres", None)
+    return active.detach().cpu().bool() if active is not None else torch.ones(k, dtype=torch.bool)
+
+
+@torch.no_grad()
+def assign_embeddings(model: torch.nn.Module, embeddings: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """``[B]`` nearest (cosine) live centre of each embedding, Eq. 5."""
+    if hasattr(model, "assign_intents"):
+        return model.assign_intents(embeddings)
+    return nearest_centre(embeddings, centres)
+
+
+@torch.no_grad()
 def user_intents(trained: Trained, batch_size: int = 1024) -> UserIntents:
-    """One row per user: original id, intent (nearest centre, Eq. 5) and cosine distance to that centre.
+    """One row per training user: original id, intent (nearest centre) and ``1 - cosine`` to that centre.
 
-    The user's embedding is computed from their whole known history.
+    Each user's embedding is computed from their whole training sequence (the last
+    ``MAX_ITEM_LIST_LENGTH`` items of it, as the model sees it).
     """
-    if not hasattr(trained.model, "user_intents"):
-        raise ValueError(f"model {type(trained.model).__name__} learns no intents; analyze needs ELCRec")
-    histories = user_histories(trained)
-    users = sorted(histories)
-    centres = F.normalize(trained.model.cluster_centres.detach(), dim=-1)
+    centres = intent_centres(trained.model)
+    unit_centres = F.normalize(centres, dim=-1)
+    histories = training_histories(trained)
+    users = list(histories)
     intents, distances, embeddings = [], [], []
-    with torch.no_grad():
-        for start in tqdm(range(0, len(users), batch_size), desc="Embedding users", ncols=100):
-            batch = sequence_batch(trained, [histories[user] for user in users[start : start + batch_size]])
-            embedding, assignment = trained.model.user_intents(batch)
-            unit = F.normalize(embedding, dim=-1)
-            intents.append(assignment.cpu())
-            distances.append((1 - (unit * centres[assignment]).sum(-1)).cpu())
-            embeddings.append(unit.cpu())
+    for start in tqdm(range(0, len(users), batch_size), desc="Embedding users", ncols=100):
+        batch = sequence_batch(trained, [histories[user] for user in users[start : start + batch_size]])
+        unit = F.normalize(trained.model.sequence_embeddings(batch), dim=-1)
+        assignment = assign_embeddings(trained.model, unit, centres)
+        intents.append(assignment.cpu())
+        distances.append((1 - (unit * unit_centres[assignment]).sum(-1)).clamp(min=0).cpu())
+        embeddings.append(unit.cpu())
     tokens = trained.dataset.id2token(trained.config["USER_ID_FIELD"], np.array(users))
     frame = pd.DataFrame({"user_id": tokens, "intent": torch.cat(intents).numpy(),
                           "distance": torch.cat(distances).numpy()})
     return UserIntents(frame, torch.cat(embeddings).numpy(), [histories[user] for user in users])
 
 
-def centre_health(centres: torch.Tensor, intents: np.ndarray) -> dict[str, int]:
-    """Numbers of centres, of dead (no user) centres and of duplicate centre pairs (cosine > 0.99)."""
-    k = centres.shape[0]
-    unit = F.normalize(centres.detach().cpu(), dim=-1)
-    cosine = unit @ unit.T
-    duplicates = int(torch.triu(cosine > DUPLICATE_COSINE, diagonal=1).sum())
-    used = len(np.unique(intents))
-    return {"centres": k, "active_centres": used, "dead_centres": k - used, "duplicate_centre_pairs": duplicates}
+def cluster_sizes(frame: pd.DataFrame, k: int) -> np.ndarray:
+    """``[k]`` number of users per intent."""
+    return np.bincount(frame["intent"].to_numpy(), minlength=k)
+
+
+def centre_health(centres: torch.Tensor, live: torch.Tensor, sizes: np.ndarray) -> dict[str, int]:
+    """Counts of centres: all, live, used by a user, dead (live but empty), duplicates, pruned.
+
+    A duplicate is a live centre whose cosine to an earlier live centre exceeds ``DUPLICATE_COSINE``.
+    """
+    live = live.cpu()
+    used = torch.from_numpy(sizes > 0)
+    duplicates = duplicate_centres(centres.detach().cpu(), live, DUPLICATE_COSINE)
+    return {"centres": len(live), "live_centres": int(live.sum()), "active_centres": int((used & live).sum()),
+            "dead_centres": int((live & ~used).sum()), "duplicate_centres": int(duplicates.sum()),
+            "pruned_centres": int((~live).sum())}
 
 
 def top_items_per_intent(trained: Trained, intents: UserIntents, top: int = 10) -> pd.DataFrame:
-    """The ``top`` most frequent items (original ids) in the histories of each intent's users."""
+    """The ``top`` most frequent items (original ids, counts) in the training sequences of each intent's users."""
+    item_field = trained.config["ITEM_ID_FIELD"]
     rows = []
-    for intent, indices in intents.frame.groupby("intent").indices.items():
+    for intent, indices in sorted(intents.frame.groupby("intent").indices.items()):
         counts = Counter(item for index in indices for item in intents.histories[index])
         for rank, (item, count) in enumerate(counts.most_common(top), start=1):
-            rows.append({"intent": int(intent), "rank": rank, "count": count,
-                         "item_id": trained.dataset.id2token(trained.config["ITEM_ID_FIELD"], item)})
-    return pd.DataFrame(rows)
+            rows.append({"intent": int(intent), "rank": rank, "item_id": trained.dataset.id2token(item_field, item),
+                         "count": count})
+    return pd.DataFrame(rows, columns=["intent", "rank", "item_id", "count"])
+
+
+def top_items_markdown(top_items: pd.DataFrame, sizes: np.ndarray) -> str:
+    """A Markdown table: one line per intent with its size and its top items ``id (count)``."""
+    lines = ["| intent | users | top items (count) |", "|---:|---:|---|"]
+    for intent, group in top_items.groupby("intent"):
+        items = ", ".join(f"{row.item_id} ({row.count})" for row in group.itertuples())
+        lines.append(f"| {intent} | {sizes[intent]} | {items} |")
+    return "\n".join(lines) + "\n"
 
 
 def quality_against_truth(frame: pd.DataFrame, truth_csv: str | Path) -> dict[str, float]:
-    """NMI and ARI between learned intents and planted ones (``user_id,intent`` CSV)."""
+    """NMI and ARI (sklearn) between learned intents and planted ones read from a ``user_id,intent`` CSV."""
     truth = pd.read_csv(truth_csv, dtype={"user_id": str})
-    merged = frame.merge(truth, on="user_id", suffixes=("", "_true"))
+    missing = {"user_id", "intent"} - set(truth.columns)
+    if missing:
+        raise ValueError(f"{truth_csv}: missing column(s) {', '.join(sorted(missing))}; expected user_id,intent")
+    merged = frame.merge(truth[["user_id", "intent"]], on="user_id", suffixes=("", "_true"))
     if merged.empty:
         raise ValueError(f"{truth_csv}: no user id in common with the model's dataset")
     return {"nmi": float(normalized_mutual_info_score(merged["intent_true"], merged["intent"])),
-            "ari": float(adjusted_rand_score(merged["intent_true"], merged["intent"])), "users_matched": len(merged)}
+            "ari": float(adjusted_rand_score(merged["intent_true"], merged["intent"])),
+            "users_matched": len(merged)}
 
 
-def _save_png(figure, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=120))
-    plt.close(figure)
-    return path
-
-
-def plot_cluster_sizes(frame: pd.DataFrame, k: int, path: Path) -> Path:
-    """Histogram of users per intent (dead centres show as empty bars)."""
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = np.bincount(frame["intent"].to_numpy(), minlength=k)
-    figure, axis = plt.subplots(figsize=(7, 3.5))
-    axis.bar(np.arange(k), sizes, width=1.0)
+    return plt
+
+
+def save_png(figure, path: str | Path) -> Path:
+    """Write ``figure`` as a PNG atomically and release it."""
+    written = atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=120))
+    _pyplot().close(figure)
+    return written
+
+
+def plot_cluster_sizes(sizes: np.ndarray, path: str | Path) -> Path:
+    """Bar histogram of users per intent (dead centres show as empty bars)."""
+    figure, axis = _pyplot().subplots(figsize=(7, 3.5))
+    axis.bar(np.arange(len(sizes)), sizes, width=1.0)
     axis.set_xlabel("intent (centre index)")
     axis.set_ylabel("users")
-    axis.set_title(f"Users per intent ({int((sizes == 0).sum())} of {k} centres empty)")
+    axis.set_title(f"Users per intent ({int((sizes == 0).sum())} of {len(sizes)} centres empty)")
     figure.tight_layout()
-    return _save_png(figure, path)
+    return save_png(figure, path)
 
 
-def plot_tsne(intents: UserIntents, path: Path, max_points: int = 2000, seed: int = 0) -> Path:
-    """2-D t-SNE of user embeddings coloured by intent (paper Figure 7), on at most ``max_points`` users."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def tsne_points(embeddings: np.ndarray, seed: int = 0) -> np.ndarray:
+    """``[n, 2]`` t-SNE of ``embeddings`` (perplexity scaled down for small n)."""
     from sklearn.manifold import TSNE
 
-    embeddings = intents.embeddings
+    perplexity = float(min(30.0, max(1.0, (len(embeddings) - 1) / 3)))
+    return TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(embeddings)
+
+
+def plot_tsne(intents: UserIntents, path: str | Path, max_points: int = 2000, seed: int = 0) -> Path:
+    """2-D t-SNE of user embeddings coloured by intent (paper Figure 7), on at most ``max_points`` users."""
     rng = np.random.default_rng(seed)
-    chosen = rng.choice(len(embeddings), size=min(max_points, len(embeddings)), replace=False)
-    perplexity = float(min(30, max(2, len(chosen) - 1) / 3))
-    points = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(
-        embeddings[chosen])
-    figure, axis = plt.subplots(figsize=(6, 6))
+    chosen = np.sort(rng.choice(len(intents.embeddings), size=min(max_points, len(intents.embeddings)),
+                                replace=False))
+    points = tsne_points(intents.embeddings[chosen], seed)
+    figure, axis = _pyplot().subplots(figsize=(6, 6))
     axis.scatter(points[:, 0], points[:, 1], c=intents.frame["intent"].to_numpy()[chosen], cmap="tab20", s=6)
     axis.set_title(f"t-SNE of {len(chosen)} user embeddings, coloured by intent")
     axis.set_xticks([])
     axis.set_yticks([])
     figure.tight_layout()
-    return _save_png(figure, path)
+    return save_png(figure, path)
+
+
+def write_intent_tables(intents: UserIntents, sizes: np.ndarray, top_items: pd.DataFrame, out: Path) -> None:
+    """``intents.csv``/``.parquet``, ``cluster_sizes.csv`` and ``top_items.csv``/``.md`` in ``out``."""
+    table = intents.frame[["user_id", "intent", "distance"]]
+    atomic_write_text(out / "intents.csv", table.to_csv(index=False))
+    atomic_write(out / "intents.parquet", lambda handle: table.to_parquet(handle, index=False))
+    sizes_table = pd.DataFrame({"intent": np.arange(len(sizes)), "users": sizes})
+    atomic_write_text(out / "cluster_sizes.csv", sizes_table.to_csv(index=False))
+    atomic_write_text(out / "top_items.csv", top_items.to_csv(index=False))
+    atomic_write_text(out / "top_items.md", top_items_markdown(top_items, sizes))
 
 
 def analyze(checkpoint: str | Path, out: str | Path, truth: str | Path | None = None, max_points: int = 2000,
-            top: int = 10) -> dict[str, Any]:
-    """Write every analysis output for ``checkpoint`` into ``out``; returns the summary."""
+            top: int = 10, device: str | None = None) -> dict[str, Any]:
+    """Write every analysis output for ``checkpoint`` into ``out``; returns the summary (also ``summary.json``)."""
     out = Path(out)
-    trained = load_trained(checkpoint)
+    trained = load_trained(checkpoint, device)
+    centres = intent_centres(trained.model)
     intents = user_intents(trained)
-    frame = intents.frame
-    k = trained.model.cluster_centres.shape[0]
-    table = frame[["user_id", "intent", "distance"]]
-    atomic_write_text(out / "intents.csv", table.to_csv(index=False))
-    atomic_write(out / "intents.parquet", lambda handle: table.to_parquet(handle, index=False))
-    sizes = pd.DataFrame({"intent": np.arange(k), "users": np.bincount(frame["intent"].to_numpy(), minlength=k)})
-    atomic_write_text(out / "cluster_sizes.csv", sizes.to_csv(index=False))
-    top_items = top_items_per_intent(trained, intents, top)
-    atomic_write_text(out / "top_items.csv", top_items.to_csv(index=False))
-    atomic_write_text(out / "top_items.md", _top_items_markdown(top_items))
-    plot_cluster_sizes(frame, k, out / "cluster_sizes.png")
+    sizes = cluster_sizes(intents.frame, len(centres))
+    write_intent_tables(intents, sizes, top_items_per_intent(trained, intents, top), out)
+    plot_cluster_sizes(sizes, out / "cluster_sizes.png")
     plot_tsne(intents, out / "tsne.png", max_points)
-    summary = {"checkpoint": str(checkpoint), "users": len(frame), **centre_health(trained.model.cluster_centres,
-                                                                                  frame["intent"].to_numpy())}
+    summary = {"checkpoint": str(checkpoint), "model": trained.config["model"], "dataset": trained.config["dataset"],
+               "users": len(intents.frame), "mean_distance": float(intents.frame["distance"].mean()),
+               **centre_health(centres, live_centre_mask(trained.model, len(centres)), sizes)}
     if truth:
-        summary.update(quality_against_truth(frame, truth))
+        summary.update(quality_against_truth(intents.frame, truth))
     atomic_write_json(out / "summary.json", summary)
     return summary
-
-
-def _top_items_markdown(top_items: pd.DataFrame) -> str:
-    lines = ["| intent | top items (count) |", "|---|---|"]
-    for intent, group in top_items.groupby("intent"):
-        lines.append(f"| {intent} | " + ", ".join(f"{row.item_id} ({row.count})" for row in group.itertuples()) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.analyze", description=__doc__)
     parser.add_argument("--checkpoint", required=True, help="a .pth written by run_recbole_elcrec.py")
-    parser.add_argument("--out", default="results/intents", help="output folder")
-    parser.add_argument("--truth", help="CSV user_id,intent of planted intents: adds NMI and ARI")
+    parser.add_argument("--out", default="results/intents", help="output folder (default: results/intents)")
+    parser.add_argument("--truth", help="CSV user_id,intent of planted intents (NAME.intents.csv): adds NMI and ARI")
     parser.add_argument("--max-points", type=int, default=2000, help="users shown in the t-SNE plot")
     parser.add_argument("--top", type=int, default=10, help="top items listed per intent")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the device of the training run)")
     args = parser.parse_args(argv)
     try:
-        summary = analyze(args.checkpoint, args.out, args.truth, args.max_points, args.top)
+        summary = analyze(args.checkpoint, args.out, args.truth, args.max_points, args.top, args.device)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

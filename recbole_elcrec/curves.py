@@ -1,4 +1,4 @@
-"""Training curves (every loss term and the validation score per epoch) of a run, as a PNG."""
+"""Training curves of a run (every loss term, the validation score and any live-intent count per epoch) as a PNG."""
 
 from __future__ import annotations
 
@@ -11,38 +11,58 @@ from typing import Any
 from recbole_elcrec.compat import load_checkpoint
 from recbole_elcrec.io import atomic_write
 
-NOT_PLOTTED = {"epoch", "train_seconds", "valid_score"}
+NOT_LOSSES = frozenset({"epoch", "train_seconds", "valid_score", "estep_seconds", "active_intents", "live_centres",
+                        "dead_intents", "duplicate_intents"})
+INTENT_COUNTS = ("active_intents", "live_centres")
 
 
 def read_history(path: str | Path) -> list[dict[str, Any]]:
     """The per-epoch history of a run from its results JSON or any of its checkpoints."""
     path = Path(path)
-    record = json.loads(path.read_text()) if path.suffix == ".json" else load_checkpoint(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    record = json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else load_checkpoint(path)
     history = record.get("history") or []
     if not history:
         raise ValueError(f"{path} holds no per-epoch history (was it written by ELCRecTrainer?)")
     return history
 
 
+def loss_terms(history: list[dict[str, Any]]) -> list[str]:
+    """Names of the numeric per-epoch loss terms, in the order the trainer recorded them."""
+    names: list[str] = []
+    for record in history:
+        names += [key for key, value in record.items() if key not in NOT_LOSSES and key not in names
+                  and isinstance(value, (int, float)) and not isinstance(value, bool)]
+    return names
+
+
+def _series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+    """Epochs and values of ``key`` over the records that have it."""
+    records = [record for record in history if key in record]
+    return [record["epoch"] for record in records], [record[key] for record in records]
+
+
 def plot_curves(history: list[dict[str, Any]], out: str | Path, title: str = "") -> Path:
-    """Loss terms (left) and validation score (right) against the epoch."""
+    """Loss terms, validation score and (with adaptive centres) live intents against the epoch."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    epochs = [record["epoch"] for record in history]
-    terms = [key for key in history[0] if key not in NOT_PLOTTED and isinstance(history[0][key], (int, float))]
-    figure, (losses, valid) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for term in terms:
-        losses.plot(epochs, [record.get(term) for record in history], marker=".", label=term)
-    losses.set_xlabel("epoch")
-    losses.set_ylabel("weighted loss term (mean over batches)")
-    losses.legend()
-    scored = [record for record in history if "valid_score" in record]
-    valid.plot([r["epoch"] for r in scored], [r["valid_score"] for r in scored], marker="o", color="tab:green")
-    valid.set_xlabel("epoch")
-    valid.set_ylabel("validation score")
+    counts = [key for key in INTENT_COUNTS if any(key in record for record in history)]
+    figure, axes = plt.subplots(1, 3 if counts else 2, figsize=(15 if counts else 10, 3.8))
+    for term in loss_terms(history):
+        axes[0].plot(*_series(history, term), marker=".", label=term)
+    axes[0].set(xlabel="epoch", ylabel="weighted loss term (mean over batches)")
+    axes[0].legend()
+    axes[1].plot(*_series(history, "valid_score"), marker="o", color="tab:green")
+    axes[1].set(xlabel="epoch", ylabel="validation score")
+    for key in counts:
+        axes[2].plot(*_series(history, key), marker="o", label=key)
+    if counts:
+        axes[2].set(xlabel="epoch", ylabel="intents")
+        axes[2].legend()
     figure.suptitle(title)
     figure.tight_layout()
     path = atomic_write(out, lambda handle: figure.savefig(handle, format="png", dpi=120))
@@ -52,12 +72,15 @@ def plot_curves(history: list[dict[str, Any]], out: str | Path, title: str = "")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.curves", description=__doc__)
-    parser.add_argument("run", help="the run's results .json or a checkpoint .pth")
-    parser.add_argument("--out", help="PNG to write (default: beside the input, -curves.png)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="a .pth written by the run (best or -last)")
+    source.add_argument("--results", help="the run's results .json (written beside the checkpoint)")
+    parser.add_argument("--out", help="PNG to write (default: beside the input, NAME-curves.png)")
     args = parser.parse_args(argv)
-    out = args.out or str(Path(args.run).with_suffix("")) + "-curves.png"
+    run_file = Path(args.checkpoint or args.results)
+    out = args.out or str(run_file.with_suffix("")) + "-curves.png"
     try:
-        path = plot_curves(read_history(args.run), out, Path(args.run).stem)
+        path = plot_curves(read_history(run_file), out, run_file.stem)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

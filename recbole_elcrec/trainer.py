@@ -16,7 +16,7 @@ from recbole.utils import calculate_valid_score, dict2str, early_stopping, get_l
 from torch.nn.utils import clip_grad_norm_
 from tqdm import tqdm
 
-from recbole_elcrec.adaptive import refresh_centres
+from recbole_elcrec.adaptive import adaptive_epoch
 from recbole_elcrec.compat import load_checkpoint
 from recbole_elcrec.io import atomic_write
 
@@ -190,18 +190,10 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
     def _before_epoch(self, train_data, epoch_idx: int) -> dict[str, Any]:
         """Per-epoch work before training; returns values for the epoch's history record.
 
-        With ``adaptive_centres`` (reseed | prune) every ``adaptive_interval`` epochs, dead and
-        duplicate centres are treated on a sample of training sequences.
+        With ``adaptive_centres`` (true/reseed | prune) the live intents are counted on a sample of
+        training sequences, and every ``adaptive_interval`` epochs dead and duplicate centres are treated.
         """
-        mode = self.config["adaptive_centres"] or "none"
-        interval = max(1, int(self.config["adaptive_interval"] or 1))
-        if mode == "none" or epoch_idx == 0 or epoch_idx % interval:
-            return {}
-        report = refresh_centres(self.model, self._sample_embeddings(train_data), mode,
-                                 float(self.config["duplicate_cosine"]))
-        self.logger.info(f"epoch {epoch_idx} adaptive centres ({mode}): {report}")
-        return {"live_intents": report["live_after"], "dead_intents": report["dead"],
-                "duplicate_intents": report["duplicates"]}
+        return adaptive_epoch(self.model, self.config, epoch_idx, lambda: self._sample_embeddings(train_data))
 
     def _check_finite(self, terms: dict[str, torch.Tensor], epoch_idx: int, batch_idx: int) -> None:
         for name, value in terms.items():

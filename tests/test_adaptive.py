@@ -1,10 +1,13 @@
-"""Adaptive number of intents: dead and duplicate centres are re-seeded or pruned."""
+"""Adaptive number of intents: dead and duplicate centres are re-seeded or pruned, live intents are reported."""
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from recbole_elcrec.adaptive import duplicate_centres, refresh_centres
-from recbole_elcrec.run import run
+from recbole_elcrec.adaptive import adaptive_mode, duplicate_centres, farthest_embeddings, refresh_centres
+from recbole_elcrec.config import build_config
+from recbole_elcrec.run import build_model, load_data, run
+from recbole_elcrec.trainer import ELCRecTrainer
 from tests.helpers import TINY_DATASET, tiny_overrides
 from tests.test_model import make_batch, make_model
 
@@ -12,7 +15,7 @@ from tests.test_model import make_batch, make_model
 def model_with_dead_and_duplicate_centre():
     model = make_model(n_clusters=4)
     embeddings, _ = model.user_intents(make_batch(32))
-    mean_direction = torch.nn.functional.normalize(embeddings.mean(0), dim=0)
+    mean_direction = F.normalize(embeddings.mean(0), dim=0)
     with torch.no_grad():
         model.cluster_centres[0] = mean_direction
         model.cluster_centres[1] = mean_direction * 2  # same direction: a duplicate of centre 0
@@ -21,9 +24,26 @@ def model_with_dead_and_duplicate_centre():
     return model, embeddings
 
 
+@pytest.mark.parametrize(("setting", "mode"), [(False, "none"), (None, "none"), ("none", "none"), (True, "reseed"),
+                                               ("reseed", "reseed"), ("Prune", "prune")])
+def test_adaptive_setting_names_a_mode(setting, mode):
+    assert adaptive_mode(setting) == mode
+
+
+def test_unknown_adaptive_setting_is_rejected():
+    with pytest.raises(ValueError, match="adaptive_centres must be true, false or one of"):
+        adaptive_mode("grow")
+
+
 def test_duplicates_are_the_later_of_each_close_pair():
     centres = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]])
     assert duplicate_centres(centres, torch.ones(3, dtype=torch.bool), 0.99).tolist() == [False, True, False]
+
+
+def test_farthest_embeddings_are_distinct_and_far_from_the_centres():
+    embeddings = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [-1.0, 0.0], [0.9, 0.1]])
+    seeds = farthest_embeddings(embeddings, torch.tensor([[1.0, 0.0]]), 2)
+    assert sorted(map(tuple, seeds.tolist())) == [(-1.0, 0.0), (0.0, 1.0)]
 
 
 def test_reseed_moves_dead_and_duplicate_centres_onto_users():
@@ -31,9 +51,10 @@ def test_reseed_moves_dead_and_duplicate_centres_onto_users():
     report = refresh_centres(model, embeddings, "reseed")
     # centre 1 loses every tie to centre 0, so it counts as dead rather than duplicate
     assert report["dead"] + report["duplicates"] == 2 and report["live_after"] == 4
-    unit = torch.nn.functional.normalize(embeddings, dim=-1)
-    moved = torch.nn.functional.normalize(model.cluster_centres[[1, 2]].detach(), dim=-1)
+    unit = F.normalize(embeddings, dim=-1)
+    moved = F.normalize(model.cluster_centres[[1, 2]].detach(), dim=-1)
     assert (moved @ unit.T).max(dim=1).values.min() > 0.999  # each now sits on a sampled user
+    assert (moved[0] @ moved[1]) < 0.999  # on two different users
 
 
 def test_prune_switches_centres_off_and_training_continues():
@@ -46,15 +67,38 @@ def test_prune_switches_centres_off_and_training_continues():
     assert all(torch.isfinite(term) for term in model.calculate_loss(make_batch()))
 
 
-def test_unknown_mode_is_rejected():
-    model, embeddings = model_with_dead_and_duplicate_centre()
-    with pytest.raises(ValueError, match="adaptive_centres must be one of"):
-        refresh_centres(model, embeddings, "grow")
+def test_dead_centres_on_tiny_data_are_reseeded_and_then_used(tiny_data_path, tmp_path):
+    config = build_config("ELCRec", TINY_DATASET,
+                          overrides=tiny_overrides(tmp_path, tiny_data_path, n_clusters=8, adaptive_centres=True))
+    _, train_data, _, _ = load_data(config)
+    model = build_model(config, train_data)
+    trainer = ELCRecTrainer(config, model)
+    trainer._before_training(train_data)
+    sample = trainer._sample_embeddings(train_data)
+    away = -F.normalize(sample.mean(0), dim=0)
+    with torch.no_grad():
+        model.cluster_centres[4:] = away * torch.arange(1.0, 5.0).unsqueeze(1)  # 4 centres far from every user
+    forced = torch.arange(4, 8)
+    assert not torch.isin(forced, model.assign_intents(sample)).any()
+
+    record = trainer._before_epoch(train_data, 1)
+
+    assert record["dead_intents"] >= 4 and record["live_centres"] == 8
+    assert record["active_intents"] <= 4
+    with torch.no_grad():
+        every_sequence = torch.cat([model.sequence_embeddings(batch) for batch in train_data])
+    assert torch.isin(forced, model.assign_intents(every_sequence)).all()
 
 
-def test_adaptive_run_reports_live_intents(tiny_data_path, tmp_path):
+def test_adaptive_run_reports_active_intents_every_epoch(tiny_data_path, tmp_path):
     settings = tiny_overrides(tmp_path, tiny_data_path, epochs=3, n_clusters=16, adaptive_centres="prune")
     history = run("ELCRec", TINY_DATASET, overrides=settings)["history"]
-    assert "live_intents" not in history[0]
-    assert all(2 <= record["live_intents"] <= 16 for record in history[1:])
-    assert history[-1]["live_intents"] <= history[1]["live_intents"]
+    assert all(1 <= record["active_intents"] <= 16 for record in history)
+    assert "live_centres" not in history[0]
+    assert all(2 <= record["live_centres"] <= 16 for record in history[1:])
+    assert history[-1]["live_centres"] <= history[1]["live_centres"]
+
+
+def test_adaptive_off_by_default_adds_nothing_to_the_history(tiny_data_path, tmp_path):
+    history = run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=1))["history"]
+    assert not {"active_intents", "live_centres", "dead_intents"} & set(history[0])

@@ -1,0 +1,63 @@
+"""Top-k recommendations from a checkpoint trained on the tiny dataset: original ids, history excluded."""
+
+import pandas as pd
+import pytest
+
+from recbole_elcrec import recommend
+from recbole_elcrec.restore import load_trained
+from recbole_elcrec.run import run
+from tests.helpers import TINY_DATASET, tiny_overrides
+
+TINY_ITEMS = 40
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tiny_data_path, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("recommend")
+    return run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=1))["checkpoint"]
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_checkpoint):
+    return load_trained(tiny_checkpoint)
+
+
+@pytest.fixture(scope="module")
+def seen(tiny_data_path):
+    """Original item ids each user interacted with, read from the raw atomic file."""
+    raw = pd.read_csv(tiny_data_path / "tiny" / "tiny.inter", sep="\t", dtype=str)
+    return raw.groupby("user_id:token")["item_id:token"].agg(set).to_dict()
+
+
+def test_recommendations_use_original_ids_and_skip_history(trained, seen):
+    recommendations = recommend.recommend(trained, ["1", "7"], topk=5)
+    assert list(recommendations) == ["1", "7"]
+    for user, items in recommendations.items():
+        assert len(items) == len(set(items)) == 5
+        assert not seen[user] & set(items)
+        assert all(item.isdigit() and 1 <= int(item) <= TINY_ITEMS for item in items)
+
+
+def test_every_unseen_item_and_nothing_else_when_topk_exceeds_them(trained, seen):
+    items = recommend.recommend(trained, ["3"], topk=1000)["3"]
+    assert set(items) == {str(item) for item in range(1, TINY_ITEMS + 1)} - seen["3"]
+    assert len(items) == len(set(items))
+
+
+def test_recommend_cli_prints_one_line_per_user(tiny_checkpoint, capsys):
+    assert recommend.main(["--checkpoint", tiny_checkpoint, "--users", "3, 9", "--topk", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["3", "9"]
+    assert all(len(line.split("\t")[1].split()) == 3 for line in lines)
+
+
+def test_unknown_user_is_named(trained, tiny_checkpoint, capsys):
+    with pytest.raises(recommend.UnknownUserError, match="unknown user id.*nobody"):
+        recommend.recommend(trained, ["3", "nobody"])
+    assert recommend.main(["--checkpoint", tiny_checkpoint, "--users", "3,nobody,999"]) == 2
+    assert "unknown user id(s) nobody, 999" in capsys.readouterr().err
+
+
+def test_topk_must_be_positive(trained):
+    with pytest.raises(ValueError, match="topk must be at least 1"):
+        recommend.recommend(trained, ["3"], topk=0)
