@@ -19,6 +19,7 @@ from tqdm import tqdm
 from recbole_elcrec.adaptive import duplicate_centres
 from recbole_elcrec.io import atomic_write, atomic_write_json, atomic_write_text
 from recbole_elcrec.losses import nearest_centre
+from recbole_elcrec.report import pyplot, save_figure
 from recbole_elcrec.restore import Trained, load_trained, sequence_batch, training_histories
 
 DUPLICATE_COSINE = 0.99
@@ -134,31 +135,15 @@ def quality_against_truth(frame: pd.DataFrame, truth_csv: str | Path) -> dict[st
             "users_matched": len(merged)}
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_png(figure, path: str | Path) -> Path:
-    """Write ``figure`` as a PNG atomically and release it."""
-    written = atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=120))
-    _pyplot().close(figure)
-    return written
-
-
 def plot_cluster_sizes(sizes: np.ndarray, path: str | Path) -> Path:
     """Bar histogram of users per intent (dead centres show as empty bars)."""
-    figure, axis = _pyplot().subplots(figsize=(7, 3.5))
+    figure, axis = pyplot().subplots(figsize=(7, 3.5))
     axis.bar(np.arange(len(sizes)), sizes, width=1.0)
     axis.set_xlabel("intent (centre index)")
     axis.set_ylabel("users")
     axis.set_title(f"Users per intent ({int((sizes == 0).sum())} of {len(sizes)} centres empty)")
     figure.tight_layout()
-    return save_png(figure, path)
+    return save_figure(figure, path)
 
 
 def tsne_points(embeddings: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -175,13 +160,13 @@ def plot_tsne(intents: UserIntents, path: str | Path, max_points: int = 2000, se
     chosen = np.sort(rng.choice(len(intents.embeddings), size=min(max_points, len(intents.embeddings)),
                                 replace=False))
     points = tsne_points(intents.embeddings[chosen], seed)
-    figure, axis = _pyplot().subplots(figsize=(6, 6))
+    figure, axis = pyplot().subplots(figsize=(6, 6))
     axis.scatter(points[:, 0], points[:, 1], c=intents.frame["intent"].to_numpy()[chosen], cmap="tab20", s=6)
     axis.set_title(f"t-SNE of {len(chosen)} user embeddings, coloured by intent")
     axis.set_xticks([])
     axis.set_yticks([])
     figure.tight_layout()
-    return save_png(figure, path)
+    return save_figure(figure, path)
 
 
 def write_intent_tables(intents: UserIntents, sizes: np.ndarray, top_items: pd.DataFrame, out: Path) -> None:

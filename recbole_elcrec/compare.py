@@ -17,7 +17,7 @@ from tqdm import tqdm
 from recbole_elcrec.config import ConfigError, build_config, check_keys
 from recbole_elcrec.io import atomic_write_json, atomic_write_text
 from recbole_elcrec.registry import UnknownModelError, resolve_model
-from recbole_elcrec.report import markdown_table, save_figure
+from recbole_elcrec.report import markdown_table, pyplot, save_figure
 
 METRICS = ("hit@5", "hit@20", "ndcg@5", "ndcg@20")
 METRIC_NAMES = {"hit@5": "HR@5", "hit@20": "HR@20", "ndcg@5": "NDCG@5", "ndcg@20": "NDCG@20"}
@@ -102,11 +102,7 @@ def timing_table(records: Mapping[str, list[dict[str, Any]]]) -> pd.DataFrame:
 
 def plot_ablation(results: Mapping[str, list[dict[str, float]]], path: Path, title: str) -> Path:
     """Grouped bars of mean test metrics per ablation row (paper Figure 4)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     names = list(results)
     width = 0.8 / len(names)
     figure, axis = plt.subplots(figsize=(7, 3.8))

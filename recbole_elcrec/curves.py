@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from recbole_elcrec.compat import load_checkpoint
-from recbole_elcrec.io import atomic_write
+from recbole_elcrec.report import pyplot, save_figure
 
 NOT_LOSSES = frozenset({"epoch", "train_seconds", "valid_score", "estep_seconds", "active_intents", "live_centres",
                         "dead_intents", "duplicate_intents"})
@@ -45,11 +45,7 @@ def _series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[fl
 
 def plot_curves(history: list[dict[str, Any]], out: str | Path, title: str = "") -> Path:
     """Loss terms, validation score and (with adaptive centres) live intents against the epoch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     counts = [key for key in INTENT_COUNTS if any(key in record for record in history)]
     figure, axes = plt.subplots(1, 3 if counts else 2, figsize=(15 if counts else 10, 3.8))
     for term in loss_terms(history):
@@ -65,9 +61,7 @@ def plot_curves(history: list[dict[str, Any]], out: str | Path, title: str = "")
         axes[2].legend()
     figure.suptitle(title)
     figure.tight_layout()
-    path = atomic_write(out, lambda handle: figure.savefig(handle, format="png", dpi=120))
-    plt.close(figure)
-    return path
+    return save_figure(figure, out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,10 +27,18 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save_figure(figure, path: str | Path) -> Path:
-    """Write a matplotlib figure as PNG atomically and close it."""
+def pyplot():
+    """``matplotlib.pyplot`` on the headless Agg backend (imported on first use: it is slow to import)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save_figure(figure, path: str | Path) -> Path:
+    """Write a matplotlib figure as PNG atomically and close it."""
     written = atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=120))
-    plt.close(figure)
+    pyplot().close(figure)
     return written

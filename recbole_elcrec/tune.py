@@ -15,7 +15,7 @@ import pandas as pd
 
 from recbole_elcrec.config import ConfigError, build_config, check_keys, parse_value
 from recbole_elcrec.io import atomic_write_json, atomic_write_text
-from recbole_elcrec.report import markdown_table, save_figure
+from recbole_elcrec.report import markdown_table, pyplot, save_figure
 
 VALID_SCORE = "valid_score"
 TEST_METRICS = ("hit@5", "hit@20", "ndcg@5", "ndcg@20")
@@ -116,11 +116,7 @@ def trials_frame(rows: list[dict[str, Any]], keys: list[str]) -> pd.DataFrame:
 
 def sensitivity_plot(frame: pd.DataFrame, key: str, path: Path, log_x: bool) -> Path | None:
     """HR@5 and NDCG@5 on test against ``key`` (mean over trials sharing a value), as a PNG; paper Figure 5."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     finished = frame.dropna(subset=["test_hit@5"])
     if key not in finished or finished.empty:
         return None
