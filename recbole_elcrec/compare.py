@@ -157,6 +157,15 @@ def check_models(models: list[str]) -> None:
         raise UnknownModelError("; ".join(wrong))
 
 
+def load_finished_run(path: Path, dataset: str) -> dict[str, Any]:
+    """A results file of an earlier run, refused when it belongs to another dataset (a reused --out)."""
+    record = json.loads(path.read_text())
+    if record.get("dataset", dataset) != dataset:
+        raise ValueError(f"{path} holds a run on dataset {record['dataset']!r}, not {dataset!r}: "
+                         f"choose another --out or remove that folder")
+    return record
+
+
 def run_grid(rows: Mapping[str, tuple[str, dict[str, Any]]], dataset: str, seeds: list[int], config_files: list[str],
              overrides: dict[str, Any], runs_dir: Path,
              runner: Callable[..., dict] = run_once) -> dict[str, list[dict[str, Any]]]:
@@ -171,7 +180,7 @@ def run_grid(rows: Mapping[str, tuple[str, dict[str, Any]]], dataset: str, seeds
         model, extra = rows[name]
         path = runs_dir / f"{name.replace('+', 'plus_')}-seed{seed}.json"
         if path.is_file():
-            results[name].append(json.loads(path.read_text()))
+            results[name].append(load_finished_run(path, dataset))
             continue
         settings = {**overrides, **shared_loss_overrides(model, dataset, config_files, overrides), **extra}
         record = runner(model, dataset, seed, config_files, settings)
@@ -193,6 +202,7 @@ def write_tables(results: Mapping[str, list[dict[str, Any]]], out: Path, stem: s
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line; unknown ``--key=value`` arguments are config overrides."""
     parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.compare", description=__doc__)
     parser.add_argument("--dataset", default="ml-100k")
     parser.add_argument("--models", default=PAPER_MODELS, help=f"comma-separated (default {PAPER_MODELS})")
@@ -204,12 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the comparison (or ``--ablation``) and write its tables; returns the exit status (2 on bad input)."""
     from recbole_elcrec.cli import parse_overrides
 
     args, extra = build_parser().parse_known_args(argv)
     out = Path(args.out or f"results/compare-{args.dataset}")
     seeds = list(range(FIRST_SEED, FIRST_SEED + args.seeds))
     try:
+        if args.seeds < 1:
+            raise ValueError(f"--seeds must be at least 1, got {args.seeds}")
         overrides = parse_overrides(extra)
         check_keys(overrides, "the command line / overrides")
         if args.ablation:
@@ -220,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             for model in set(models) & set(UNSUPPORTED):
                 print(f"skipping {model}: it {UNSUPPORTED[model]}", file=sys.stderr)
             rows = {model: (model, {}) for model in models if model not in UNSUPPORTED}
+            if not rows:
+                raise ValueError(f"no model left to run in --models {args.models}")
         results = run_grid(rows, args.dataset, seeds, args.config_files, overrides, out / "runs")
     except (ConfigError, UnknownModelError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

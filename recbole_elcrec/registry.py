@@ -15,7 +15,7 @@ from recbole_elcrec.trainer import safe_trainer_class
 PACKAGE_MODELS: dict[str, tuple[str, str]] = {
     "ELCRec": ("recbole_elcrec.model.elcrec", "recbole_elcrec.trainer:ELCRecTrainer"),
     "CL4SRec": ("recbole_elcrec.model.cl4srec", "recbole_elcrec.trainer:ELCRecTrainer"),
-    "ICLRec": ("recbole_elcrec.model.iclrec", "recbole_elcrec.trainer:ICLRecTrainer"),
+    "ICLRec": ("recbole_elcrec.model.iclrec", "recbole_elcrec.model.iclrec:ICLRecTrainer"),
 }
 
 

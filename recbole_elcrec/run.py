@@ -15,6 +15,7 @@ from recbole.utils import init_logger, init_seed
 
 from recbole_elcrec.config import build_config, known_dataset_names
 from recbole_elcrec.data import DatasetNotFoundError, require_atomic_files
+from recbole_elcrec.fast import fast_train_loader
 from recbole_elcrec.io import atomic_write_json
 from recbole_elcrec.registry import resolve_trainer
 
@@ -91,6 +92,8 @@ def run(
     logger.info(recbole_dataset)
     model_instance = build_model(config, train_data)
     logger.info(model_instance)
+    if config["fast_train"]:
+        train_data = fast_train_loader(config, train_data, model_instance)
 
     trainer = resolve_trainer(config.model_class)(config, model_instance)
     trainer.run_spec = {"model": model, "dataset": dataset, "config_files": config_files, "overrides": overrides}

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from recbole_elcrec.adaptive import adaptive_epoch
 from recbole_elcrec.compat import load_checkpoint
+from recbole_elcrec.fast import autocast_dtype
 from recbole_elcrec.io import atomic_write
 
 CHECKPOINT_FORMAT = "recbole_elcrec/1"
@@ -164,6 +165,7 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
         self._init_checkpoint_files()
         self.loss_names = tuple(getattr(model, "LOSS_TERMS", ("loss",)))
         self.history: list[dict[str, Any]] = []
+        self.amp_dtype = autocast_dtype(config["amp_dtype"], self.device)
 
     @torch.no_grad()
     def _sample_embeddings(self, train_data) -> torch.Tensor:
@@ -215,7 +217,8 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
         for batch_idx, interaction in enumerate(progress):
             interaction = interaction.to(self.device)
             self.optimizer.zero_grad()
-            with torch.autocast(device_type=self.device.type, enabled=self.enable_amp):
+            with torch.autocast(device_type=self.device.type, dtype=self.amp_dtype,
+                                enabled=bool(self.enable_amp) or self.amp_dtype is not None):
                 losses = loss_func(interaction)
             losses = losses if isinstance(losses, tuple) else (losses,)
             terms = dict(zip(self.loss_names, losses, strict=True))
@@ -294,20 +297,3 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
             self._save_checkpoint(self.start_epoch - 1, verbose=verbose)
         return self.best_valid_score, self.best_valid_result
 
-
-class ICLRecTrainer(ELCRecTrainer):
-    """ELCRecTrainer plus ICLRec's E-step: k-means over every training sequence before each epoch."""
-
-    @torch.no_grad()
-    def _all_sequence_embeddings(self, train_data) -> torch.Tensor:
-        self.model.eval()
-        return torch.cat([self.model.sequence_embeddings(batch.to(self.device)) for batch in train_data])
-
-    def _before_epoch(self, train_data, epoch_idx: int) -> dict[str, Any]:
-        extras = super()._before_epoch(train_data, epoch_idx)
-        start = time()
-        embeddings = self._all_sequence_embeddings(train_data)
-        self.model.fit_intents(embeddings, seed=int(self.config["seed"]) + epoch_idx)
-        seconds = time() - start
-        self.logger.info(f"epoch {epoch_idx} E-step: k-means of {len(embeddings)} sequences in {seconds:.2f}s")
-        return {**extras, "estep_seconds": seconds}

@@ -62,6 +62,20 @@ def test_runs_are_resumable(tmp_path):
     assert [len(runs) for runs in results.values()] == [2, 2]
 
 
+def test_finished_run_file_is_not_retrained(tmp_path):
+    calls = []
+    finished = {"dataset": "ml-100k", "test_result": metrics(0.9), "train_seconds": 1.0, "epochs_run": 1}
+    (tmp_path / "SASRec-seed2020.json").write_text(json.dumps(finished))
+    results = compare.run_grid({"SASRec": ("SASRec", {})}, "ml-100k", [2020], [], {}, tmp_path, fake_runner(calls))
+    assert calls == [] and results["SASRec"] == [finished]
+
+
+def test_run_file_of_another_dataset_is_refused(tmp_path):
+    (tmp_path / "SASRec-seed2020.json").write_text(json.dumps({"dataset": "yelp", "test_result": metrics(0.1)}))
+    with pytest.raises(ValueError, match="holds a run on dataset 'yelp', not 'ml-100k'"):
+        compare.run_grid({"SASRec": ("SASRec", {})}, "ml-100k", [2020], [], {}, tmp_path, fake_runner([]))
+
+
 def test_baselines_share_elcrecs_next_item_loss(tmp_path):
     calls = []
     compare.run_grid({"SASRec": ("SASRec", {}), "BPR": ("BPR", {})}, "ml-100k", [2020], [], {}, tmp_path,
@@ -87,6 +101,13 @@ def test_unknown_model_is_named(capsys):
     assert "Did you mean SASRec" in err and "unknown model 'Nope'" in err
 
 
+@pytest.mark.parametrize(("argv", "message"), [(["--models", "S3Rec"], "no model left to run"),
+                                               (["--models", "SASRec", "--seeds", "0"], "--seeds must be at least 1")])
+def test_nothing_to_run_is_an_error(argv, message, tmp_path, capsys):
+    assert compare.main(argv + ["--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_real_comparison_on_tiny_data(tiny_data_path, tmp_path, capsys):
     settings = tiny_overrides(tmp_path, tiny_data_path, epochs=1)
     argv = ["--dataset", TINY_DATASET, "--models", "ELCRec,SASRec,S3Rec", "--seeds", "2", "--out", str(tmp_path / "c")]
@@ -97,3 +118,14 @@ def test_real_comparison_on_tiny_data(tiny_data_path, tmp_path, capsys):
     assert table.count("**") == 8 and table.count("<u>") == 4
     run_file = json.loads((tmp_path / "c" / "runs" / "ELCRec-seed2021.json").read_text())
     assert run_file["seed"] == 2021 and set(run_file["test_result"]) == set(compare.METRICS)
+
+
+def test_real_ablation_on_tiny_data(tiny_data_path, tmp_path):
+    settings = tiny_overrides(tmp_path, tiny_data_path, epochs=1)
+    argv = ["--dataset", TINY_DATASET, "--ablation", "--seeds", "1", "--out", str(tmp_path / "a")]
+    assert compare.main(argv + [f"--{key}={value}" for key, value in settings.items()]) == 0
+    assert (tmp_path / "a" / "ablation.png").read_bytes().startswith(PNG_SIGNATURE)
+    table = (tmp_path / "a" / "ablation.md").read_text()
+    assert all(f"| {name} |" in table for name in compare.ABLATION)
+    run_file = json.loads((tmp_path / "a" / "runs" / "plus_CCL-seed2020.json").read_text())
+    assert run_file["model"] == "ELCRec" and run_file["history"][0]["cluster"] == 0  # +CCL: no cluster loss

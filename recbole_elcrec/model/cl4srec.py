@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from recbole_elcrec.losses import sequence_info_nce
 from recbole_elcrec.model.base import ContrastiveSequentialRecommender
@@ -12,8 +11,9 @@ from recbole_elcrec.model.base import ContrastiveSequentialRecommender
 class CL4SRec(ContrastiveSequentialRecommender):
     """SASRec plus sequence-level InfoNCE between two crop/mask/reorder views of each sequence.
 
-    ``L_next_item + cl_weight * L_seq_cl``; the views, the encoder and InfoNCE (Eq. 4 of ELCRec,
-    the same form as CL4SRec's) are shared with ELCRec.
+    ``L = L_next_item + cl_weight * L_seq_cl``, CL4SRec's multi-task objective. ``L_seq_cl`` is CL4SRec's
+    NT-Xent loss (in-batch negatives, dot-product similarity), i.e. ELCRec's Eq. 4 without intent fusion;
+    encoder, crop/mask/reorder augmentations and next-item loss are shared with ELCRec.
     """
 
     LOSS_TERMS = ("next_item", "seq_cl")
@@ -24,8 +24,7 @@ class CL4SRec(ContrastiveSequentialRecommender):
         self.temperature = float(config["temperature"])
 
     def calculate_loss(self, interaction) -> tuple[torch.Tensor, torch.Tensor]:
-        """The weighted terms, in the order of ``LOSS_TERMS``."""
+        """The weighted terms, in the order of ``LOSS_TERMS``; RecBole's trainer sums them."""
         seq_output, _, view_a, view_b = self._encode_views(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
         next_item = self._next_item_loss(seq_output, interaction[self.POS_ITEM_ID])
-        seq_cl = sequence_info_nce(F.normalize(view_a, dim=-1), F.normalize(view_b, dim=-1), self.temperature)
-        return next_item, self.cl_weight * seq_cl
+        return next_item, self.cl_weight * sequence_info_nce(view_a, view_b, self.temperature)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from time import time
+from typing import Any
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -9,15 +12,20 @@ import torch.nn.functional as F
 from recbole_elcrec.kmeans import kmeans
 from recbole_elcrec.losses import intent_info_nce, nearest_centre, sequence_info_nce
 from recbole_elcrec.model.base import ContrastiveSequentialRecommender
+from recbole_elcrec.trainer import ELCRecTrainer
 
 
 class ICLRec(ContrastiveSequentialRecommender):
-    """An EM loop around a SASRec encoder: k-means over all training sequences each epoch (E-step),
-    then intent contrast with the fixed centroids plus sequence contrast between two views (M-step).
+    """An EM loop around a SASRec encoder (ICLRec, section 3).
 
-    ``L_next_item + cf_weight * L_seq_cl + intent_cf_weight * L_intent_cl``. The intent term uses the
-    same InfoNCE against the centroids as ELCRec's Eq. 6, but the centroids come from k-means and
-    receive no gradient: that full-data clustering is the cost ELCRec removes.
+    E-step (run by ``ICLRecTrainer`` before every epoch): k-means over one behaviour embedding per
+    training user gives ``num_intent_clusters`` intent centroids, kept in a buffer. M-step (this
+    ``calculate_loss``): ``L_next_item + cf_weight * L_seq_cl + intent_cf_weight * L_intent_cl``, where
+    ``L_seq_cl`` contrasts two augmented views (dot-product InfoNCE, in-batch negatives, as ICLRec's
+    instance loss) and ``L_intent_cl`` pulls each view to its sequence's centroid against all centroids
+    (ELCRec's Eq. 6 form). The centroids receive no gradient: the full-data clustering each epoch is the
+    cost ELCRec removes. Unlike ICLRec's code, k-means runs on l2-normalised embeddings (cosine
+    assignment) and both losses use the ``cluster_embedding`` representation.
     """
 
     LOSS_TERMS = ("next_item", "seq_cl", "intent_cl")
@@ -29,8 +37,10 @@ class ICLRec(ContrastiveSequentialRecommender):
         self.intent_cf_weight = float(config["intent_cf_weight"])
         self.temperature = float(config["temperature"])
         self.kmeans_iterations = int(config["kmeans_iterations"])
-        if not 2 <= self.n_intents <= dataset.user_num - 1:
-            raise ValueError(f"num_intent_clusters={self.n_intents} must be between 2 and the {dataset.user_num - 1} "
+        self.kmeans_restarts = int(config["kmeans_restarts"] or 1)
+        n_users = dataset.user_num - 1  # RecBole reserves id 0 for padding
+        if not 2 <= self.n_intents <= n_users:
+            raise ValueError(f"num_intent_clusters={self.n_intents} must be between 2 and the {n_users} "
                              f"training users of dataset '{dataset.dataset_name}'")
         dim = config["hidden_size"] * (self.max_seq_length if self.cluster_embedding == "concat" else 1)
         self.register_buffer("intent_centroids", torch.zeros(self.n_intents, dim))
@@ -41,7 +51,7 @@ class ICLRec(ContrastiveSequentialRecommender):
         seq_output, original, view_a, view_b = self._encode_views(interaction[self.ITEM_SEQ],
                                                                   interaction[self.ITEM_SEQ_LEN])
         next_item = self._next_item_loss(seq_output, interaction[self.POS_ITEM_ID])
-        seq_cl = sequence_info_nce(F.normalize(view_a, dim=-1), F.normalize(view_b, dim=-1), self.temperature)
+        seq_cl = sequence_info_nce(view_a, view_b, self.temperature)
         intent_cl = next_item.new_zeros(())
         if bool(self.centroids_ready):
             assignment = nearest_centre(original, self.intent_centroids)
@@ -50,9 +60,61 @@ class ICLRec(ContrastiveSequentialRecommender):
 
     @torch.no_grad()
     def fit_intents(self, embeddings: torch.Tensor, seed: int = 0) -> np.ndarray:
-        """E-step: k-means over the (l2-normalised) embeddings of all training sequences; returns assignments."""
-        points = F.normalize(embeddings, dim=-1).cpu().numpy()
-        centroids, assignment = kmeans(points, self.n_intents, self.kmeans_iterations, seed)
+        """E-step: k-means over the l2-normalised behaviour embeddings ``[n_users, d]``; returns assignments."""
+        points = F.normalize(embeddings.float(), dim=-1).cpu().numpy()
+        centroids, assignment = kmeans(points, self.n_intents, self.kmeans_iterations, seed, self.kmeans_restarts)
         self.intent_centroids.copy_(torch.from_numpy(centroids))
         self.centroids_ready.fill_(True)
         return assignment
+
+
+def longest_sequence_per_user(users: torch.Tensor, lengths: torch.Tensor,
+                              times: torch.Tensor | None = None) -> torch.Tensor:
+    """Row index of one training sequence per user: the longest, the latest target on ties.
+
+    RecBole turns every prefix of a user's training items into a row; the longest (latest) one is the
+    user's whole training history, the sequence ICLRec clusters (``items[:-3]`` in its code).
+    ``times`` (the targets' timestamps) breaks ties between windows truncated to the same length.
+    """
+    order = torch.arange(len(users), device=users.device)
+    for key in (times, lengths, users):  # stable sorts, least significant key first
+        if key is not None:
+            order = order[torch.sort(key[order], stable=True).indices]
+    sorted_users = users[order]
+    last_of_user = torch.ones_like(sorted_users, dtype=torch.bool)
+    last_of_user[:-1] = sorted_users[1:] != sorted_users[:-1]
+    return order[last_of_user]
+
+
+class ICLRecTrainer(ELCRecTrainer):
+    """ELCRecTrainer plus ICLRec's E-step: k-means over every training user's sequence before each epoch."""
+
+    @torch.no_grad()
+    def user_embeddings(self, train_data) -> torch.Tensor:
+        """``[n_users, d]`` behaviour embeddings, one per training user (see ``longest_sequence_per_user``).
+
+        Iterates the whole training loader in eval mode (no dropout) and no gradient.
+        """
+        self.model.eval()
+        user_field, time_field = self.config["USER_ID_FIELD"], self.config["TIME_FIELD"]
+        embeddings, users, lengths, times = [], [], [], []
+        for interaction in train_data:
+            interaction = interaction.to(self.device)
+            embeddings.append(self.model.sequence_embeddings(interaction))
+            users.append(interaction[user_field])
+            lengths.append(interaction[self.model.ITEM_SEQ_LEN])
+            if time_field in interaction:
+                times.append(interaction[time_field])
+        rows = longest_sequence_per_user(torch.cat(users), torch.cat(lengths), torch.cat(times) if times else None)
+        return torch.cat(embeddings)[rows]
+
+    def _before_epoch(self, train_data, epoch_idx: int) -> dict[str, Any]:
+        """The parent's per-epoch work, then the E-step; records its time and the number of users clustered."""
+        extras = super()._before_epoch(train_data, epoch_idx)
+        start = time()
+        embeddings = self.user_embeddings(train_data)
+        self.model.fit_intents(embeddings, seed=int(self.config["seed"]) + epoch_idx)
+        seconds = time() - start
+        self.logger.info(f"epoch {epoch_idx} E-step: k-means of {len(embeddings)} users into "
+                         f"{self.model.n_intents} intents in {seconds:.2f}s")
+        return {**extras, "estep_seconds": seconds, "estep_users": len(embeddings)}

@@ -1,0 +1,250 @@
+"""Data-parallel training (DDP) over several processes on the device-resident loader: gloo on CPU, nccl on GPUs."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import socket
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from time import time
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from recbole.utils import init_logger, init_seed
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from recbole_elcrec.cli import USER_ERRORS, parse_overrides, summary_table
+from recbole_elcrec.cli import build_parser as build_run_parser
+from recbole_elcrec.config import build_config
+from recbole_elcrec.fast import DeviceBatchLoader
+from recbole_elcrec.io import atomic_write_json
+from recbole_elcrec.registry import resolve_trainer
+from recbole_elcrec.run import build_model, load_data, results_path
+from recbole_elcrec.trainer import ELCRecTrainer
+
+
+class LossModule(nn.Module):
+    """The model with ``forward`` = ``calculate_loss``, so that DDP's gradient all-reduce covers the loss."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, interaction) -> Any:
+        return self.model.calculate_loss(interaction)
+
+
+def broadcast_state_(model: nn.Module, src: int = 0) -> None:
+    """Overwrite every parameter and buffer with rank ``src``'s values (bool buffers travel as uint8)."""
+    with torch.no_grad():
+        for tensor in model.state_dict().values():
+            carrier = tensor.to(torch.uint8) if tensor.dtype == torch.bool else tensor
+            dist.broadcast(carrier, src=src)
+            if carrier is not tensor:
+                tensor.copy_(carrier.bool())
+
+
+def state_digests(model: nn.Module) -> dict[str, str]:
+    """sha256 of every parameter's and buffer's bytes: equal digests mean bit-identical replicas."""
+    return {name: hashlib.sha256(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes()).hexdigest()
+            for name, tensor in model.state_dict().items()}
+
+
+class DataParallelMixin:
+    """Mixed in front of ``ELCRecTrainer``: losses through DDP, replicas re-synchronised, rank 0 writes.
+
+    Per-epoch work that each rank does on its own shard (centre seeding, adaptive centres, ICLRec's
+    E-step) is overwritten by rank 0's result, so every replica, the cluster centres included, stays
+    identical; gradients, centres' included, are averaged by DDP on every backward.
+    """
+
+    ddp_loss: DistributedDataParallel
+
+    def attach_process_group(self, device: torch.device) -> None:
+        """Wrap the model for DDP and adopt rank 0's checkpoint file names."""
+        device_ids = [device.index] if device.type == "cuda" else None
+        self.ddp_loss = DistributedDataParallel(LossModule(self.model), device_ids=device_ids)
+        names = [self.saved_model_file, self.last_checkpoint_file]
+        dist.broadcast_object_list(names, src=0)
+        self.saved_model_file, self.last_checkpoint_file = names
+
+    def _before_training(self, train_data) -> None:
+        super()._before_training(train_data)
+        broadcast_state_(self.model)
+
+    def _before_epoch(self, train_data, epoch_idx: int) -> dict[str, Any]:
+        extras = super()._before_epoch(train_data, epoch_idx)
+        broadcast_state_(self.model)
+        return extras
+
+    def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
+        return super()._train_epoch(train_data, epoch_idx, loss_func=loss_func or self.ddp_loss,
+                                    show_progress=show_progress)
+
+    def fit(self, *args, **kwargs):
+        outcome = super().fit(*args, **kwargs)
+        dist.barrier()  # rank 0's best checkpoint is on disk before any rank reloads it
+        return outcome
+
+
+def data_parallel_trainer_class(trainer_class: type) -> type:
+    """``trainer_class`` (ELCRecTrainer or a subclass) with DDP training."""
+    if not issubclass(trainer_class, ELCRecTrainer):
+        raise ValueError(f"distributed training supports this package's models (ELCRecTrainer), "
+                         f"not {trainer_class.__name__}")
+    return type(f"DataParallel{trainer_class.__name__}", (DataParallelMixin, trainer_class), {})
+
+
+def rank_device(backend: str, rank: int) -> torch.device:
+    """cuda:rank for nccl, the CPU for gloo."""
+    if backend == "nccl":
+        torch.cuda.set_device(rank)
+        return torch.device("cuda", rank)
+    return torch.device("cpu")
+
+
+def rank_overrides(overrides: Mapping[str, Any], backend: str, rank: int) -> dict[str, Any]:
+    """Per-rank settings: the fast loader, no GPU under gloo; only rank 0 logs and shows progress.
+
+    Under nccl the rank's GPU is already selected (``cuda:<rank>``) before RecBole's config sets
+    ``CUDA_VISIBLE_DEVICES`` from ``gpu_id``, which then changes nothing.
+    """
+    settings = {**overrides, "fast_train": True}
+    if backend == "gloo":
+        settings["gpu_id"] = ""
+    if rank != 0:
+        settings.update(state="ERROR", show_progress=False)
+    return settings
+
+
+def make_distributed(config, rank: int, world_size: int) -> None:
+    """Tell RecBole's config it is one of ``world_size`` ranks (checkpoints and metric reduction read these)."""
+    config["single_spec"] = False
+    config["local_rank"] = rank
+    config["world_size"] = world_size
+    config["nproc"] = world_size
+
+
+def train_rank(rank: int, world_size: int, backend: str, model: str, dataset: str, config_files: list[str],
+               overrides: Mapping[str, Any], resume: str | None = None) -> dict[str, Any]:
+    """Train and test on this rank (process group already initialised); returns this rank's results."""
+    device = rank_device(backend, rank)
+    config = build_config(model, dataset, config_files, rank_overrides(overrides, backend, rank))
+    config["device"] = device
+    init_seed(config["seed"], config["reproducibility"])
+    init_logger(config)
+    _, train_data, valid_data, test_data = load_data(config)
+    model_instance = build_model(config, train_data)
+    loader = DeviceBatchLoader(train_data, int(config["train_batch_size"]), device, shuffle=True,
+                               seed=int(config["seed"]), rank=rank, world_size=world_size)
+    trainer = data_parallel_trainer_class(resolve_trainer(config.model_class))(config, model_instance)
+    trainer.run_spec = {"model": model, "dataset": dataset, "config_files": config_files,
+                        "overrides": dict(overrides), "world_size": world_size, "backend": backend}
+    if resume:
+        trainer.resume_checkpoint(resume)
+    make_distributed(config, rank, world_size)
+    trainer.attach_process_group(device)
+    start = time()
+    best_valid_score, best_valid_result = trainer.fit(loader, valid_data, show_progress=config["show_progress"])
+    train_seconds = time() - start
+    digests = state_digests(trainer.model)  # the trained state, before the best checkpoint is reloaded
+    gathered: list[Any] = [None] * world_size
+    dist.all_gather_object(gathered, digests)
+    test_result = trainer.evaluate(test_data, load_best_model=True, show_progress=config["show_progress"])
+    result = {
+        "model": model, "dataset": dataset, "seed": config["seed"], "rank": rank, "world_size": world_size,
+        "backend": backend, "best_valid_score": float(best_valid_score),
+        "best_valid_result": {key: float(value) for key, value in (best_valid_result or {}).items()},
+        "test_result": {key: float(value) for key, value in test_result.items()},
+        "train_seconds": train_seconds, "epochs_run": len(trainer.train_loss_dict), "history": trainer.history,
+        "checkpoint": trainer.saved_model_file, "replicas_identical": all(d == digests for d in gathered),
+        "state_digests": digests,
+    }
+    if rank == 0:
+        result["results_file"] = str(atomic_write_json(results_path(trainer.saved_model_file), result))
+    return result
+
+
+def _worker(rank: int, world_size: int, backend: str, init_method: str, job: dict[str, Any], out_dir: str) -> None:
+    dist.init_process_group(backend, init_method=init_method, rank=rank, world_size=world_size)
+    try:
+        atomic_write_json(Path(out_dir) / f"rank{rank}.json", train_rank(rank, world_size, backend, **job))
+    finally:
+        dist.destroy_process_group()
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def default_backend() -> str:
+    return "nccl" if torch.cuda.is_available() else "gloo"
+
+
+def launch(model: str = "ELCRec", dataset: str = "ml-100k", config_files: list[str] | tuple = (),
+           overrides: Mapping[str, Any] | None = None, nproc: int = 2, backend: str | None = None,
+           port: int | None = None, resume: str | None = None, timeout: float | None = None) -> list[dict[str, Any]]:
+    """Train with ``nproc`` spawned processes; returns every rank's results, ordered by rank.
+
+    With ``timeout`` (seconds) the processes are terminated and TimeoutError raised when they run longer.
+    """
+    backend = backend or default_backend()
+    if backend == "nccl" and torch.cuda.device_count() < nproc:
+        raise ValueError(f"nccl needs one GPU per process: {nproc} processes, {torch.cuda.device_count()} GPUs")
+    job = {"model": model, "dataset": dataset, "config_files": [str(path) for path in config_files],
+           "overrides": dict(overrides or {}), "resume": resume}
+    init_method = f"tcp://127.0.0.1:{port or free_port()}"
+    with tempfile.TemporaryDirectory(prefix="elcrec-ddp-") as out_dir:
+        processes = mp.spawn(_worker, args=(nproc, backend, init_method, job, out_dir), nprocs=nproc, join=False)
+        wait_for(processes, timeout)
+        return [json.loads((Path(out_dir) / f"rank{rank}.json").read_text()) for rank in range(nproc)]
+
+
+def wait_for(processes: mp.ProcessContext, timeout: float | None) -> None:
+    """Join the spawned ranks (re-raising a rank's error); terminate them all after ``timeout`` seconds."""
+    deadline = None if timeout is None else time() + timeout
+    while not processes.join(timeout=1.0):
+        if deadline is not None and time() > deadline:
+            for process in processes.processes:
+                process.terminate()
+            raise TimeoutError(f"distributed training did not finish within {timeout} s")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``python -m recbole_elcrec.distributed``: the run command line plus --nproc, --backend, --port."""
+    parser = build_run_parser()
+    parser.prog = "python -m recbole_elcrec.distributed"
+    parser.add_argument("--nproc", type=int, default=2, help="processes (one per GPU under nccl; default 2)")
+    parser.add_argument("--backend", choices=("gloo", "nccl"), help="default nccl with CUDA, else gloo")
+    parser.add_argument("--port", type=int, help="rendezvous port on 127.0.0.1 (default: a free one)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, extra = build_parser().parse_known_args(argv)
+    try:
+        overrides = parse_overrides(extra)
+        if args.seed is not None:
+            overrides["seed"] = args.seed
+        results = launch(args.model, args.dataset, args.config_files, overrides, args.nproc, args.backend,
+                         args.port, args.resume)
+    except USER_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary_table(results[0]))
+    print(f"{len(results)} ranks ({results[0]['backend']}); replicas identical: {results[0]['replicas_identical']}")
+    return 0 if results[0]["replicas_identical"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The device-resident training loader, bf16 autocast, and the import-light training path."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from recbole.data.interaction import Interaction
+
+from recbole_elcrec.config import build_config
+from recbole_elcrec.fast import DeviceBatchLoader, FastTrainingError, autocast_dtype, compile_encoder, shard_indices
+from recbole_elcrec.run import load_data, run
+from tests.helpers import TINY_DATASET, tiny_overrides
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_train_data(tiny_data_path, tmp_path_factory):
+    config = build_config("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path_factory.mktemp("fast"),
+                                                                           tiny_data_path))
+    return load_data(config)[1]
+
+
+def row_keys(batch) -> list[tuple[int, int]]:
+    """(user, prefix length): unique for every training row of the sequential dataset."""
+    return list(zip(batch["user_id"].tolist(), batch["item_length"].tolist(), strict=True))
+
+
+def test_loader_covers_every_row_once_per_epoch_on_the_device(tiny_train_data):
+    loader = DeviceBatchLoader(tiny_train_data, batch_size=64, device="cpu", seed=3)
+    every_row = row_keys(tiny_train_data.dataset.inter_feat)
+    assert len(set(every_row)) == len(every_row)
+    orders = []
+    for _ in range(2):
+        batches = list(loader)
+        assert len(batches) == len(loader) == -(-len(every_row) // 64)
+        assert all(isinstance(batch, Interaction) and batch["item_id_list"].device.type == "cpu" for batch in batches)
+        seen = [key for batch in batches for key in row_keys(batch)]
+        assert sorted(seen) == sorted(every_row)
+        orders.append(seen)
+    assert orders[0] != orders[1]
+
+
+def test_loader_batches_match_recbole_rows(tiny_train_data):
+    loader = DeviceBatchLoader(tiny_train_data, batch_size=32, device=torch.device("cpu"), shuffle=False)
+    first = next(iter(loader))
+    assert set(first.columns) == set(tiny_train_data.dataset.inter_feat.columns)
+    assert torch.equal(first["item_id"], tiny_train_data.dataset.inter_feat["item_id"][:32])
+
+
+def test_ranks_share_one_epoch_without_overlap(tiny_train_data):
+    shards = [DeviceBatchLoader(tiny_train_data, 64, "cpu", seed=1, rank=rank, world_size=2) for rank in (0, 1)]
+    rows = [{key for batch in shard for key in row_keys(batch)} for shard in shards]
+    assert len(tiny_train_data.dataset) % 2 == 0 and shards[0].batch_size == 32 and len(shards[0]) == len(shards[1])
+    assert not rows[0] & rows[1]
+    assert rows[0] | rows[1] == set(row_keys(tiny_train_data.dataset.inter_feat))
+
+
+def test_shard_indices_pads_to_equal_shares():
+    shards = [shard_indices(torch.arange(5), rank, 2) for rank in (0, 1)]
+    assert shards[0].tolist() == [0, 2, 4] and shards[1].tolist() == [1, 3, 0]
+
+
+def test_loader_refuses_negative_sampling(tiny_train_data):
+    class Sampled:
+        neg_sample_args = {"distribution": "uniform"}
+        dataset = tiny_train_data.dataset
+
+    with pytest.raises(FastTrainingError, match="negative sampling"):
+        DeviceBatchLoader(Sampled(), 64, "cpu")
+
+
+def test_autocast_dtype_accepts_bf16_and_rejects_others():
+    assert autocast_dtype(None, "cpu") is None and autocast_dtype("none", "cpu") is None
+    assert autocast_dtype("bf16", "cpu") is torch.bfloat16
+    with pytest.raises(FastTrainingError, match="amp_dtype"):
+        autocast_dtype("fp16", "cpu")
+
+
+def test_compile_is_skipped_on_cpu():
+    assert compile_encoder(torch.nn.Sequential(), "cpu") is False
+
+
+@pytest.mark.parametrize("extra", [{}, {"amp_dtype": "bf16", "compile": True}])
+def test_fast_run_trains_elcrec_and_reports_metrics(extra, tiny_data_path, tmp_path):
+    overrides = tiny_overrides(tmp_path, tiny_data_path, epochs=1, fast_train=True, **extra)
+    result = run("ELCRec", TINY_DATASET, overrides=overrides)
+    assert set(result["test_result"]) == {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
+    assert all(0.0 <= value <= 1.0 for value in result["test_result"].values())
+    assert result["epochs_run"] == 1 and result["history"][0]["next_item"] > 0
+
+
+def test_fast_run_trains_a_recbole_baseline(tiny_data_path, tmp_path):
+    result = run("SASRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=1, fast_train=True))
+    assert set(result["test_result"]) == {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
+
+
+def test_training_path_does_not_import_ray_or_quick_start():
+    code = ("import sys, recbole_elcrec.fast, recbole_elcrec.run, recbole_elcrec.trainer, recbole_elcrec.distributed; "
+            "bad = [m for m in sys.modules if m == 'ray' or m.startswith(('ray.', 'recbole.quick_start'))]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT,
+                          env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
