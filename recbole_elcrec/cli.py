@@ -59,12 +59,18 @@ def summary_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def run_overrides(args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
+    """The config overrides of a run command: every ``--key=value`` plus ``--seed``."""
+    overrides = parse_overrides(extra)
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    return overrides
+
+
 def main(argv: list[str] | None = None) -> int:
     args, extra = build_parser().parse_known_args(argv)
     try:
-        overrides = parse_overrides(extra)
-        if args.seed is not None:
-            overrides["seed"] = args.seed
+        overrides = run_overrides(args, extra)
         from recbole_elcrec.run import run
 
         result = run(args.model, args.dataset, args.config_files, overrides, resume=args.resume)

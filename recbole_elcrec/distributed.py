@@ -20,7 +20,7 @@ from recbole.utils import init_logger, init_seed
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from recbole_elcrec.cli import USER_ERRORS, parse_overrides, summary_table
+from recbole_elcrec.cli import USER_ERRORS, run_overrides, summary_table
 from recbole_elcrec.cli import build_parser as build_run_parser
 from recbole_elcrec.config import build_config
 from recbole_elcrec.fast import DeviceBatchLoader
@@ -233,9 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args, extra = build_parser().parse_known_args(argv)
     try:
-        overrides = parse_overrides(extra)
-        if args.seed is not None:
-            overrides["seed"] = args.seed
+        overrides = run_overrides(args, extra)
         results = launch(args.model, args.dataset, args.config_files, overrides, args.nproc, args.backend,
                          args.port, args.resume)
     except USER_ERRORS as error:
