@@ -51,7 +51,7 @@ def paired_p_value(first: list[float], second: list[float]) -> float:
 
 
 def quality_table(results: Mapping[str, list[dict[str, float]]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Table 1: mean ± std of each test metric per row, best in bold, runner-up underlined.
+    """Table 1: mean ± std of each test metric per row (the mean alone for one run), best in bold, runner-up underlined.
 
     ``results`` maps a row name to its per-seed test metrics. Returns the Markdown-ready table and a
     numeric one (means, stds and the paired t-test p-value of best vs runner-up per metric).
@@ -69,9 +69,9 @@ def quality_table(results: Mapping[str, list[dict[str, float]]]) -> tuple[pd.Dat
         means = dict(zip(numeric_frame["model"], numeric_frame[f"{metric}_mean"], strict=True))
         best, runner_up = best_and_runner_up(means)
         cells = []
-        for name, mean, std in zip(numeric_frame["model"], numeric_frame[f"{metric}_mean"],
-                                   numeric_frame[f"{metric}_std"], strict=True):
-            cell = f"{mean:.4f} ± {std:.4f}"
+        for name, runs, mean, std in zip(numeric_frame["model"], numeric_frame["runs"],
+                                         numeric_frame[f"{metric}_mean"], numeric_frame[f"{metric}_std"], strict=True):
+            cell = f"{mean:.4f} ± {std:.4f}" if runs > 1 else f"{mean:.4f}"
             cells.append(f"**{cell}**" if name == best else f"<u>{cell}</u>" if name == runner_up else cell)
         shown[METRIC_NAMES[metric]] = cells
         p_value = paired_p_value([r[metric] for r in results[best]], [r[metric] for r in results[runner_up]]) \
@@ -87,13 +87,14 @@ def timing_table(records: Mapping[str, list[dict[str, Any]]]) -> pd.DataFrame:
     rows = []
     for name, runs in records.items():
         seconds = [run["train_seconds"] for run in runs]
+        epochs = [run["epochs_run"] for run in runs if run.get("epochs_run")]
         per_epoch = [run["train_seconds"] / run["epochs_run"] for run in runs if run.get("epochs_run")]
         memory = [run.get("peak_gpu_memory_mb") for run in runs if run.get("peak_gpu_memory_mb") is not None]
         rows.append({
             "model": name,
             "train seconds (mean ± std)": "{:.1f} ± {:.1f}".format(*mean_std(seconds)),
-            "epochs": mean_std([run["epochs_run"] for run in runs if run.get("epochs_run")] or [np.nan])[0],
-            "seconds / epoch": mean_std(per_epoch or [np.nan])[0],
+            "epochs": f"{mean_std(epochs or [np.nan])[0]:.1f}",
+            "seconds / epoch": f"{mean_std(per_epoch or [np.nan])[0]:.1f}",
             "peak GPU memory (MB)": f"{max(memory):.0f}" if memory else "n/a (CPU)",
             "device": runs[0].get("device", "?"),
         })
