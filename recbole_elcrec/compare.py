@@ -92,7 +92,8 @@ def timing_table(records: Mapping[str, list[dict[str, Any]]]) -> pd.DataFrame:
         memory = [run.get("peak_gpu_memory_mb") for run in runs if run.get("peak_gpu_memory_mb") is not None]
         rows.append({
             "model": name,
-            "train seconds (mean ± std)": "{:.1f} ± {:.1f}".format(*mean_std(seconds)),
+            "train seconds (mean ± std)": "{:.1f} ± {:.1f}".format(*mean_std(seconds)) if len(seconds) > 1
+            else f"{seconds[0]:.1f}",
             "epochs": f"{mean_std(epochs or [np.nan])[0]:.1f}",
             "seconds / epoch": f"{mean_std(per_epoch or [np.nan])[0]:.1f}",
             "peak GPU memory (MB)": f"{max(memory):.0f}" if memory else "n/a (CPU)",

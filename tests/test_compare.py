@@ -92,7 +92,7 @@ def test_ablation_tables_and_chart(tmp_path):
                           tmp_path / "ablation.png", "test")
     assert (tmp_path / "ablation.png").read_bytes().startswith(PNG_SIGNATURE)
     assert "| **0.4000** |" in (tmp_path / "ablation.md").read_text()  # one run: no spurious ± 0
-    assert "n/a (CPU)" in (tmp_path / "ablation-timing.md").read_text()
+    assert "| 1.0 | 1.0 | 1.0 | n/a (CPU) |" in (tmp_path / "ablation-timing.md").read_text()
 
 
 def test_unknown_model_is_named(capsys):
@@ -129,3 +129,12 @@ def test_real_ablation_on_tiny_data(tiny_data_path, tmp_path):
     assert all(f"| {name} |" in table for name in compare.ABLATION)
     run_file = json.loads((tmp_path / "a" / "runs" / "plus_CCL-seed2020.json").read_text())
     assert run_file["model"] == "ELCRec" and run_file["history"][0]["cluster"] == 0  # +CCL: no cluster loss
+
+
+def test_timing_table_mean_and_std_over_seeds():
+    runs = [{"train_seconds": 9.0, "epochs_run": 3, "peak_gpu_memory_mb": 100.0, "device": "GPU"},
+            {"train_seconds": 11.0, "epochs_run": 1, "peak_gpu_memory_mb": 250.0, "device": "GPU"}]
+    row = compare.timing_table({"ELCRec": runs}).iloc[0]
+    assert row["train seconds (mean ± std)"] == "10.0 ± 1.4"
+    assert row["epochs"] == "2.0" and row["seconds / epoch"] == "7.0"  # mean of 3.0 and 11.0
+    assert row["peak GPU memory (MB)"] == "250"
