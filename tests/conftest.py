@@ -1,4 +1,4 @@
-"""Shared fixtures: the tiny generated dataset, and few threads on the 2-core CI machine."""
+"""Shared fixtures: the tiny generated dataset, a checkpoint trained on it, and few threads on the 2-core CI machine."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers import write_tiny_inter
+from tests.helpers import TINY_DATASET, tiny_overrides, write_tiny_inter
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +16,15 @@ def tiny_data_path(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("data")
     write_tiny_inter(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tiny_data_path, tmp_path_factory) -> str:
+    """The best checkpoint of ELCRec trained for two epochs on the tiny dataset."""
+    from recbole_elcrec.run import run
+
+    tmp_path = tmp_path_factory.mktemp("analyze")
+    return run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path))["checkpoint"]
 
 
 @pytest.fixture(autouse=True)

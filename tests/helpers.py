@@ -6,6 +6,8 @@ import random
 from pathlib import Path
 
 TINY_DATASET = "tiny"
+TINY_USERS = 60  # users of the tiny dataset
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def tiny_overrides(tmp_path: Path, data_path: Path, **extra) -> dict:
@@ -35,3 +37,9 @@ def write_tiny_inter(root: Path, name: str = TINY_DATASET, n_users: int = 60, n_
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(rows) + "\n")
     return path
+
+
+def assert_png(path) -> None:
+    """``path`` holds a PNG image of some size."""
+    data = path.read_bytes()
+    assert data.startswith(PNG_SIGNATURE) and len(data) > 1000

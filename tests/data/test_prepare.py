@@ -25,7 +25,7 @@ from recbole_elcrec.data import (
     require_atomic_files,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 HEADER = "user_id:token\titem_id:token\ttimestamp:float"
 
 

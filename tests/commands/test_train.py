@@ -1,20 +1,8 @@
-"""The run command line: typed overrides, summary table, and clear errors with exit code 2."""
+"""The train command: summary table, and clear errors with exit code 2."""
 
 import pytest
 
-from recbole_elcrec.cli import main, parse_overrides, summary_table
-from recbole_elcrec.config import ConfigError
-
-
-def test_overrides_are_typed():
-    assert parse_overrides(["--epochs=3", "--alpha=1e-1", "--topk=[5,20]"]) == {"epochs": 3, "alpha": 0.1,
-                                                                                  "topk": [5, 20]}
-
-
-@pytest.mark.parametrize("argument", ["--epochs", "epochs=3", "--=3"])
-def test_malformed_argument_is_named(argument):
-    with pytest.raises(ConfigError, match="expected --key=value"):
-        parse_overrides([argument])
+from recbole_elcrec.cli import main, summary_table
 
 
 @pytest.mark.parametrize(("argv", "message"), [

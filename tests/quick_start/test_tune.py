@@ -1,22 +1,15 @@
-"""Ray Tune search: the search-space parser, its errors, and a real two-trial search on local Ray."""
+"""Ray Tune search: the search-space parser, its errors, and the trial reports."""
 
-import json
-
-import pandas as pd
 import pytest
 
-from recbole_elcrec.report import markdown_table
 from recbole_elcrec.tune import (
     Dimension,
     SearchSpaceError,
-    main,
     parse_dimension,
     parse_search_space,
     write_reports,
 )
-from tests.helpers import TINY_DATASET, tiny_overrides
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from tests.helpers import PNG_SIGNATURE
 
 
 def test_grid_and_random_specs():
@@ -41,11 +34,6 @@ def test_bad_search_space_is_explained(alpha, search, message):
         parse_search_space(alpha, None, search)
 
 
-def test_bad_spec_exits_2_before_ray_starts(capsys):
-    assert main(["--alpha", "1,,x"]) == 2
-    assert "empty value" in capsys.readouterr().err
-
-
 def test_reports_rank_trials_and_keep_stopped_ones(tmp_path):
     rows = [
         {"alpha": 0.1, "n_clusters": 4, "valid_score": 0.2, "test_hit@5": 0.1, "test_hit@20": 0.3, "test_ndcg@5": 0.05,
@@ -60,28 +48,3 @@ def test_reports_rank_trials_and_keep_stopped_ones(tmp_path):
     table = (tmp_path / "trials.md").read_text().splitlines()
     assert table[2].startswith("| 1.0000 | 4 | 0.3000 |") and "n/a" in table[4]
     assert (tmp_path / "sensitivity_alpha.png").read_bytes().startswith(PNG_SIGNATURE)
-
-
-def test_markdown_table_formats_floats():
-    assert markdown_table(pd.DataFrame({"a": [0.12345, float("nan")], "b": ["x", "y"]})) == (
-        "| a | b |\n|---|---|\n| 0.1235 | x |\n| n/a | y |\n")
-
-
-def test_two_trial_search_on_local_ray_and_resume(tiny_data_path, tmp_path, capsys):
-    settings = tiny_overrides(tmp_path, tiny_data_path, epochs=1)
-    settings.pop("checkpoint_dir")
-    argv = ["--dataset", TINY_DATASET, "--alpha", "0.1,1", "--k", "4", "--num-cpus", "2", "--grace-period", "2",
-            "--out", str(tmp_path / "out")]
-    argv += [f"--{key}={value}" for key, value in settings.items()]
-    assert main(argv) == 0
-    out = tmp_path / "out"
-    trials = pd.read_csv(out / "trials.csv")
-    assert sorted(trials["alpha"]) == [0.1, 1.0] and (trials["status"] == "finished").all()
-    best = json.loads((out / "best.json").read_text())
-    assert set(best["test"]) == {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
-    for plot in ("sensitivity_alpha.png", "sensitivity_k.png"):
-        assert (out / plot).read_bytes().startswith(PNG_SIGNATURE)
-    checkpoints = sorted((out / "checkpoints").iterdir())
-    assert len(checkpoints) == 6  # best, last and results JSON of each trial
-    assert main(argv) == 0  # the rerun restores the finished experiment instead of training again
-    assert sorted((out / "checkpoints").iterdir()) == checkpoints

@@ -1,4 +1,4 @@
-"""Trainer behaviour: a non-finite loss stops the run naming epoch and term, keeping good checkpoints."""
+"""Trainer behaviour: a non-finite loss stops the run naming epoch and term, keeping good checkpoints; bf16 autocast."""
 
 import os
 
@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from recbole_elcrec.compat import load_checkpoint
+from recbole_elcrec.fast import FastTrainingError, autocast_dtype
 from recbole_elcrec.model.elcrec import ELCRec
 from recbole_elcrec.run import run
-from recbole_elcrec.trainer import NonFiniteLossError, plain_values
+from recbole_elcrec.trainer import NonFiniteLossError
 from tests.helpers import TINY_DATASET, tiny_overrides
 
 
@@ -34,20 +35,8 @@ def test_nan_loss_stops_with_epoch_and_term_and_keeps_checkpoints(tiny_data_path
     assert all(torch.isfinite(tensor).all() for tensor in weights)
 
 
-class PickledConfig:
-    """Stands for RecBole's Config, which RecBole pickles into its checkpoints."""
-
-
-def test_recbole_pickled_checkpoint_is_refused(tmp_path):
-    path = tmp_path / "recbole.pth"
-    torch.save({"config": PickledConfig(), "state_dict": {}}, path)
-    with pytest.raises(ValueError, match="cannot load checkpoint"):
-        load_checkpoint(path)
-
-
-def test_plain_values_turn_numpy_scalars_into_python():
-    import numpy as np
-
-    converted = plain_values({"ndcg@5": np.float64(0.25), "nested": [np.int64(3)], "inf": float("-inf")})
-    assert converted == {"ndcg@5": 0.25, "nested": [3], "inf": float("-inf")}
-    assert type(converted["ndcg@5"]) is float
+def test_autocast_dtype_accepts_bf16_and_rejects_others():
+    assert autocast_dtype(None, "cpu") is None and autocast_dtype("none", "cpu") is None
+    assert autocast_dtype("bf16", "cpu") is torch.bfloat16
+    with pytest.raises(FastTrainingError, match="amp_dtype"):
+        autocast_dtype("fp16", "cpu")

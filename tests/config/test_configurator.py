@@ -1,9 +1,9 @@
-"""Configuration layering and the clear errors for unknown keys, models and malformed files."""
+"""Configuration layering, typed command-line values and the clear errors for unknown keys and malformed files."""
 
 import pytest
 
+from recbole_elcrec.cli import parse_overrides
 from recbole_elcrec.config import ConfigError, build_config, load_yaml_file, parse_value
-from recbole_elcrec.registry import UnknownModelError, resolve_model
 
 
 def test_paper_settings_per_dataset():
@@ -64,14 +64,18 @@ def test_missing_and_non_mapping_files(tmp_path):
         load_yaml_file(listing)
 
 
-def test_unknown_model_suggests_the_right_spelling():
-    with pytest.raises(UnknownModelError, match="Did you mean SASRec"):
-        resolve_model("SASrec")
-    with pytest.raises(UnknownModelError, match="unknown model 'Nope'"):
-        resolve_model("Nope")
-
-
 @pytest.mark.parametrize(("text", "value"), [("5", 5), ("1e-3", 0.001), ("1.0e-12", 1e-12), ("[5,20]", [5, 20]),
                                              ("shift", "shift"), ("true", True), ("kmeans++", "kmeans++")])
 def test_command_line_values_are_typed(text, value):
     assert parse_value(text) == value
+
+
+def test_overrides_are_typed():
+    assert parse_overrides(["--epochs=3", "--alpha=1e-1", "--topk=[5,20]"]) == {"epochs": 3, "alpha": 0.1,
+                                                                                  "topk": [5, 20]}
+
+
+@pytest.mark.parametrize("argument", ["--epochs", "epochs=3", "--=3"])
+def test_malformed_argument_is_named(argument):
+    with pytest.raises(ConfigError, match="expected --key=value"):
+        parse_overrides([argument])

@@ -2,8 +2,7 @@
 
 import pytest
 
-from recbole_elcrec.distributed import build_parser, data_parallel_trainer_class, launch, rank_overrides
-from recbole_elcrec.trainer import ELCRecTrainer
+from recbole_elcrec.distributed import launch, rank_overrides
 from tests.helpers import TINY_DATASET, tiny_overrides
 
 
@@ -21,18 +20,7 @@ def test_two_gloo_ranks_keep_identical_centres(tiny_data_path, tmp_path):
     assert "results_file" not in ranks[1]
 
 
-def test_only_package_trainers_are_data_parallel():
-    assert issubclass(data_parallel_trainer_class(ELCRecTrainer), ELCRecTrainer)
-    with pytest.raises(ValueError, match="ELCRecTrainer"):
-        data_parallel_trainer_class(object)
-
-
 def test_rank_settings_silence_other_ranks_and_pick_devices():
     assert rank_overrides({"epochs": 1}, "gloo", 1) == {"epochs": 1, "fast_train": True, "gpu_id": "",
                                                         "state": "ERROR", "show_progress": False}
     assert rank_overrides({}, "nccl", 0) == {"fast_train": True}
-
-
-def test_command_line_takes_run_arguments():
-    args, extra = build_parser().parse_known_args(["--nproc", "2", "--backend", "gloo", "-d", "tiny", "--epochs=1"])
-    assert (args.nproc, args.backend, args.dataset, extra) == (2, "gloo", "tiny", ["--epochs=1"])

@@ -12,14 +12,14 @@ TINY_ITEMS = 40
 
 
 @pytest.fixture(scope="module")
-def tiny_checkpoint(tiny_data_path, tmp_path_factory):
+def one_epoch_checkpoint(tiny_data_path, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("recommend")
     return run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=1))["checkpoint"]
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_checkpoint):
-    return load_trained(tiny_checkpoint)
+def trained(one_epoch_checkpoint):
+    return load_trained(one_epoch_checkpoint)
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +44,17 @@ def test_every_unseen_item_and_nothing_else_when_topk_exceeds_them(trained, seen
     assert len(items) == len(set(items))
 
 
-def test_recommend_cli_prints_one_line_per_user(tiny_checkpoint, capsys):
-    assert recommend.main(["--checkpoint", tiny_checkpoint, "--users", "3, 9", "--topk", "3"]) == 0
+def test_recommend_cli_prints_one_line_per_user(one_epoch_checkpoint, capsys):
+    assert recommend.main(["--checkpoint", one_epoch_checkpoint, "--users", "3, 9", "--topk", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[0] for line in lines] == ["3", "9"]
     assert all(len(line.split("\t")[1].split()) == 3 for line in lines)
 
 
-def test_unknown_user_is_named(trained, tiny_checkpoint, capsys):
+def test_unknown_user_is_named(trained, one_epoch_checkpoint, capsys):
     with pytest.raises(recommend.UnknownUserError, match="unknown user id.*nobody"):
         recommend.recommend(trained, ["3", "nobody"])
-    assert recommend.main(["--checkpoint", tiny_checkpoint, "--users", "3,nobody,999"]) == 2
+    assert recommend.main(["--checkpoint", one_epoch_checkpoint, "--users", "3,nobody,999"]) == 2
     assert "unknown user id(s) nobody, 999" in capsys.readouterr().err
 
 

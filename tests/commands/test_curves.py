@@ -1,0 +1,24 @@
+"""The curves command: PNG from a results file or a checkpoint, and a clear error without history."""
+
+import pytest
+
+from recbole_elcrec import curves
+from tests.helpers import assert_png
+
+
+@pytest.mark.parametrize("source", ["--results", "--checkpoint"])
+def test_training_curves_from_results_or_checkpoint(tiny_checkpoint, tmp_path, source):
+    run_file = tiny_checkpoint.replace(".pth", ".json") if source == "--results" else tiny_checkpoint
+    out = tmp_path / "curves.png"
+    assert curves.main([source, run_file, "--out", str(out)]) == 0
+    assert_png(out)
+    history = curves.read_history(run_file)
+    assert history[-1]["valid_score"] > 0
+    assert set(curves.loss_terms(history)) == {"next_item", "seq_cl", "intent_cl", "cluster"}  # JSON keys are sorted
+
+
+def test_curves_without_history_is_an_error(tmp_path, capsys):
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}")
+    assert curves.main(["--results", str(empty)]) == 2
+    assert "no per-epoch history" in capsys.readouterr().err

@@ -1,0 +1,10 @@
+"""Report helpers: Markdown tables."""
+
+import pandas as pd
+
+from recbole_elcrec.report import markdown_table
+
+
+def test_markdown_table_formats_floats():
+    assert markdown_table(pd.DataFrame({"a": [0.12345, float("nan")], "b": ["x", "y"]})) == (
+        "| a | b |\n|---|---|\n| 0.1235 | x |\n| n/a | y |\n")

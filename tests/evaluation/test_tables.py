@@ -1,0 +1,47 @@
+"""Result tables: best and runner-up marked, paired t-test, timing over seeds."""
+
+import pytest
+from scipy.stats import ttest_rel
+
+from recbole_elcrec import compare
+
+
+def metrics(hit5, seed_shift=0.0):
+    return {"hit@5": hit5 + seed_shift, "hit@20": 0.5, "ndcg@5": hit5 / 2 + seed_shift, "ndcg@20": 0.25}
+
+
+FIXED = {
+    "A": [metrics(0.30, 0.00), metrics(0.30, 0.02), metrics(0.30, 0.01)],
+    "B": [metrics(0.20, 0.00), metrics(0.20, 0.03), metrics(0.20, -0.01)],
+    "C": [metrics(0.10, 0.00), metrics(0.10, 0.00), metrics(0.10, 0.00)],
+}
+
+
+def test_quality_table_marks_best_and_runner_up():
+    shown, numeric = compare.quality_table(FIXED)
+    column = dict(zip(shown["model"], shown["HR@5"], strict=True))
+    assert column["A"] == "**0.3100 ± 0.0100**"
+    assert column["B"] == "<u>0.2067 ± 0.0208</u>"
+    assert column["C"] == "0.1000 ± 0.0000"
+
+
+def test_p_value_is_scipys_paired_t_test():
+    _, numeric = compare.quality_table(FIXED)
+    expected = ttest_rel([0.30, 0.32, 0.31], [0.20, 0.23, 0.19]).pvalue
+    assert numeric.loc[numeric["model"] == "A", "hit@5_p_vs_runner_up"].item() == pytest.approx(expected)
+    shown, _ = compare.quality_table(FIXED)
+    assert shown.iloc[-1]["HR@5"] == f"{expected:.3g}"
+    assert shown.iloc[-1]["HR@20"] == "n/a"  # identical values: no variance to test
+
+
+def test_single_seed_has_no_p_value():
+    assert compare.paired_p_value([0.1], [0.2]) != compare.paired_p_value([0.1], [0.2])  # NaN
+
+
+def test_timing_table_mean_and_std_over_seeds():
+    runs = [{"train_seconds": 9.0, "epochs_run": 3, "peak_gpu_memory_mb": 100.0, "device": "GPU"},
+            {"train_seconds": 11.0, "epochs_run": 1, "peak_gpu_memory_mb": 250.0, "device": "GPU"}]
+    row = compare.timing_table({"ELCRec": runs}).iloc[0]
+    assert row["train seconds (mean ± std)"] == "10.0 ± 1.4"
+    assert row["epochs"] == "2.0" and row["seconds / epoch"] == "7.0"  # mean of 3.0 and 11.0
+    assert row["peak GPU memory (MB)"] == "250"

@@ -1,0 +1,19 @@
+"""Model and trainer lookup by name: suggestions for misspelt models, the baselines' trainers."""
+
+import pytest
+
+from recbole_elcrec.model.iclrec import ICLRecTrainer
+from recbole_elcrec.registry import UnknownModelError, resolve_model, resolve_trainer
+from recbole_elcrec.trainer import ELCRecTrainer
+
+
+def test_unknown_model_suggests_the_right_spelling():
+    with pytest.raises(UnknownModelError, match="Did you mean SASRec"):
+        resolve_model("SASrec")
+    with pytest.raises(UnknownModelError, match="unknown model 'Nope'"):
+        resolve_model("Nope")
+
+
+def test_baselines_are_registered_with_their_trainers():
+    assert resolve_trainer(resolve_model("CL4SRec")) is ELCRecTrainer
+    assert resolve_trainer(resolve_model("ICLRec")) is ICLRecTrainer
