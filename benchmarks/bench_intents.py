@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from recbole_elcrec import analyze
-from recbole_elcrec.io import atomic_write_json, atomic_write_text
 from recbole_elcrec.report import markdown_table
 from recbole_elcrec.restore import load_trained
 from recbole_elcrec.run import run
 from recbole_elcrec.synthetic import generate_planted_intents, write_planted_dataset
+from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
 
 DATASET = "planted"
 

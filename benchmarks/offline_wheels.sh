@@ -7,7 +7,7 @@
 #
 # The image is expected to hold torch, numpy, pandas, scipy, scikit-learn, tqdm, pyyaml, tabulate,
 # colorama, tensorboard and matplotlib (as NVIDIA/PyTorch images do). Ray is not needed: the training
-# path imports neither ray nor recbole.quick_start, and recbole_elcrec.compat restores the numpy aliases
+# path imports neither ray nor recbole.quick_start, and recbole_elcrec.utils.compat restores the numpy aliases
 # RecBole's Config reads under numpy 2.
 set -euo pipefail
 

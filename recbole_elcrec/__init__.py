@@ -1,6 +1,6 @@
 """ELCRec (end-to-end learnable clustering for intent learning) as an extension of RecBole."""
 
-from recbole_elcrec.compat import install_numpy_aliases
+from recbole_elcrec.utils.compat import install_numpy_aliases
 
 install_numpy_aliases()
 

@@ -17,10 +17,10 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from tqdm import tqdm
 
 from recbole_elcrec.adaptive import duplicate_centres
-from recbole_elcrec.io import atomic_write, atomic_write_json, atomic_write_text
 from recbole_elcrec.losses import nearest_centre
 from recbole_elcrec.report import pyplot, save_figure
 from recbole_elcrec.restore import Trained, load_trained, sequence_batch, training_histories
+from recbole_elcrec.utils.io import atomic_write, atomic_write_json, atomic_write_text
 
 DUPLICATE_COSINE = 0.99
 CENTRE_ATTRIBUTES = ("cluster_centres", "intent_centroids")  # ELCRec's learnable centres, ICLRec's k-means

@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from recbole_elcrec.config import ConfigError, parse_value
+from recbole_elcrec.config import ConfigError, parse_overrides
 from recbole_elcrec.data import DataFormatError, DatasetNotFoundError
-from recbole_elcrec.registry import UnknownModelError
 from recbole_elcrec.trainer import NonFiniteLossError
+from recbole_elcrec.utils.registry import UnknownModelError
 
 USER_ERRORS = (ConfigError, DataFormatError, DatasetNotFoundError, UnknownModelError, NonFiniteLossError,
                FileNotFoundError, ValueError)
@@ -27,17 +27,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--resume", help="checkpoint (...-last.pth) of an interrupted run to continue")
     return parser
-
-
-def parse_overrides(extra: list[str]) -> dict[str, Any]:
-    """``--key=value`` pairs as typed config overrides; anything else is an error naming the argument."""
-    overrides: dict[str, Any] = {}
-    for argument in extra:
-        key, separator, value = argument.removeprefix("--").partition("=")
-        if not argument.startswith("--") or not separator or not key:
-            raise ConfigError(f"cannot read argument {argument!r}: expected --key=value")
-        overrides[key] = parse_value(value)
-    return overrides
 
 
 def summary_table(result: dict[str, Any]) -> str:

@@ -14,10 +14,11 @@ import pandas as pd
 from scipy.stats import ttest_rel
 from tqdm import tqdm
 
-from recbole_elcrec.config import ConfigError, build_config, check_keys
-from recbole_elcrec.io import atomic_write_json, atomic_write_text
-from recbole_elcrec.registry import UnknownModelError, resolve_model
+from recbole_elcrec.config import ConfigError, build_config, check_keys, parse_overrides
 from recbole_elcrec.report import markdown_table, pyplot, save_figure
+from recbole_elcrec.utils.hardware import peak_gpu_memory_mb
+from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
+from recbole_elcrec.utils.registry import UnknownModelError, resolve_model
 
 METRICS = ("hit@5", "hit@20", "ndcg@5", "ndcg@20")
 METRIC_NAMES = {"hit@5": "HR@5", "hit@20": "HR@20", "ndcg@5": "NDCG@5", "ndcg@20": "NDCG@20"}
@@ -119,13 +120,6 @@ def plot_ablation(results: Mapping[str, list[dict[str, float]]], path: Path, tit
     return save_figure(figure, path)
 
 
-def peak_gpu_memory_mb() -> float | None:
-    """Peak GPU memory allocated by torch since the last reset, in MB; None without CUDA."""
-    import torch
-
-    return torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
-
-
 def run_once(model: str, dataset: str, seed: int, config_files: list[str], overrides: dict[str, Any]) -> dict:
     """Train and test one model with one seed; adds peak GPU memory and the device."""
     import torch
@@ -217,8 +211,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison (or ``--ablation``) and write its tables; returns the exit status (2 on bad input)."""
-    from recbole_elcrec.cli import parse_overrides
-
     args, extra = build_parser().parse_known_args(argv)
     out = Path(args.out or f"results/compare-{args.dataset}")
     seeds = list(range(FIRST_SEED, FIRST_SEED + args.seeds))

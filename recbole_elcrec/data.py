@@ -19,7 +19,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from recbole_elcrec.io import atomic_write, atomic_write_json
+from recbole_elcrec.utils.io import atomic_write, atomic_write_json
 
 ICLREC_COMMIT = "4afb54a036ebbf4166ed5858122d89c0642251a7"
 DEFAULT_BASE_URL = f"https://raw.githubusercontent.com/salesforce/ICLRec/{ICLREC_COMMIT}"

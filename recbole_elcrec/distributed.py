@@ -24,10 +24,10 @@ from recbole_elcrec.cli import USER_ERRORS, run_overrides, summary_table
 from recbole_elcrec.cli import build_parser as build_run_parser
 from recbole_elcrec.config import build_config
 from recbole_elcrec.fast import DeviceBatchLoader
-from recbole_elcrec.io import atomic_write_json
-from recbole_elcrec.registry import resolve_trainer
 from recbole_elcrec.run import build_model, load_data, results_path
 from recbole_elcrec.trainer import ELCRecTrainer
+from recbole_elcrec.utils.io import atomic_write_json
+from recbole_elcrec.utils.registry import resolve_trainer
 
 
 class LossModule(nn.Module):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from recbole_elcrec.io import atomic_write
+from recbole_elcrec.utils.io import atomic_write
 
 
 def format_cell(value: Any) -> str:

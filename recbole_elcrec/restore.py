@@ -11,10 +11,10 @@ import pandas as pd
 import torch
 from recbole.data.interaction import Interaction
 
-from recbole_elcrec.compat import load_checkpoint
 from recbole_elcrec.config import build_config
 from recbole_elcrec.data import DatasetNotFoundError
 from recbole_elcrec.run import build_model, load_data
+from recbole_elcrec.utils.compat import load_checkpoint
 
 
 @dataclass

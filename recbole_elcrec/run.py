@@ -16,8 +16,8 @@ from recbole.utils import init_logger, init_seed
 from recbole_elcrec.config import build_config, known_dataset_names
 from recbole_elcrec.data import DatasetNotFoundError, require_atomic_files
 from recbole_elcrec.fast import fast_train_loader
-from recbole_elcrec.io import atomic_write_json
-from recbole_elcrec.registry import resolve_trainer
+from recbole_elcrec.utils.io import atomic_write_json
+from recbole_elcrec.utils.registry import resolve_trainer
 
 BUILTIN_DATASETS = ("ml-100k",)  # shipped inside the recbole wheel
 

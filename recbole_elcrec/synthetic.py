@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from recbole_elcrec.data import check_dataset_name, write_inter_file
-from recbole_elcrec.io import atomic_write_text
+from recbole_elcrec.utils.io import atomic_write_text
 
 MAX_STEP = 2  # a user moves 1..MAX_STEP items forward inside its block
 

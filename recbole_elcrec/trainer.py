@@ -17,9 +17,9 @@ from torch.nn.utils import clip_grad_norm_
 from tqdm import tqdm
 
 from recbole_elcrec.adaptive import adaptive_epoch
-from recbole_elcrec.compat import load_checkpoint
 from recbole_elcrec.fast import autocast_dtype
-from recbole_elcrec.io import atomic_write
+from recbole_elcrec.utils.compat import load_checkpoint
+from recbole_elcrec.utils.io import atomic_write
 
 CHECKPOINT_FORMAT = "recbole_elcrec/1"
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from recbole_elcrec.config import ConfigError, build_config, check_keys, parse_value
-from recbole_elcrec.io import atomic_write_json, atomic_write_text
+from recbole_elcrec.config import ConfigError, build_config, check_keys, parse_overrides, parse_value
 from recbole_elcrec.report import markdown_table, pyplot, save_figure
+from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
 
 VALID_SCORE = "valid_score"
 TEST_METRICS = ("hit@5", "hit@20", "ndcg@5", "ndcg@20")
@@ -229,8 +229,6 @@ def run_search(args: argparse.Namespace, dimensions: list[Dimension], overrides:
 def main(argv: list[str] | None = None) -> int:
     args, extra = build_parser().parse_known_args(argv)
     try:
-        from recbole_elcrec.cli import parse_overrides
-
         dimensions = parse_search_space(args.alpha, args.k, args.search)
         overrides = parse_overrides(extra)
         check_keys(overrides, "the command line / overrides")

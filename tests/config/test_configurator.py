@@ -2,8 +2,7 @@
 
 import pytest
 
-from recbole_elcrec.cli import parse_overrides
-from recbole_elcrec.config import ConfigError, build_config, load_yaml_file, parse_value
+from recbole_elcrec.config import ConfigError, build_config, load_yaml_file, parse_overrides, parse_value
 
 
 def test_paper_settings_per_dataset():

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from recbole_elcrec.compat import load_checkpoint
 from recbole_elcrec.kmeans import kmeans
 from recbole_elcrec.run import run
+from recbole_elcrec.utils.compat import load_checkpoint
 from tests.helpers import TINY_DATASET, tiny_overrides
 
 METRICS = {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}

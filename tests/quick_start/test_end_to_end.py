@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from recbole_elcrec.compat import load_checkpoint
 from recbole_elcrec.run import run
+from recbole_elcrec.utils.compat import load_checkpoint
 from tests.helpers import TINY_DATASET, tiny_overrides
 
 

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 import torch
 
-from recbole_elcrec.compat import load_checkpoint
 from recbole_elcrec.data import DatasetNotFoundError
 from recbole_elcrec.restore import load_trained, training_histories, user_histories
+from recbole_elcrec.utils.compat import load_checkpoint
 
 
 def test_load_trained_rebuilds_model_and_data(tiny_checkpoint, tiny_data_path):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from recbole_elcrec.compat import load_checkpoint
+from recbole_elcrec.utils.compat import load_checkpoint
 
 
 class PickledConfig:

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from recbole_elcrec.io import atomic_write, atomic_write_json, atomic_write_text
+from recbole_elcrec.utils.io import atomic_write, atomic_write_json, atomic_write_text
 
 
 def test_written_file_gets_umask_permissions(tmp_path):

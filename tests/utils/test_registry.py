@@ -3,8 +3,8 @@
 import pytest
 
 from recbole_elcrec.model.iclrec import ICLRecTrainer
-from recbole_elcrec.registry import UnknownModelError, resolve_model, resolve_trainer
 from recbole_elcrec.trainer import ELCRecTrainer
+from recbole_elcrec.utils.registry import UnknownModelError, resolve_model, resolve_trainer
 
 
 def test_unknown_model_suggests_the_right_spelling():

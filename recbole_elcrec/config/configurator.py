@@ -15,9 +15,9 @@ import recbole
 import yaml
 from recbole.config import Config
 
-from recbole_elcrec.registry import resolve_model
+from recbole_elcrec.utils.registry import resolve_model
 
-PACKAGE_ROOT = Path(__file__).resolve().parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the recbole_elcrec package folder
 
 
 def _resource_dir(name: str) -> Path:
@@ -68,6 +68,17 @@ def parse_value(text: str) -> Any:
         return yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError:
         return text
+
+
+def parse_overrides(extra: list[str]) -> dict[str, Any]:
+    """``--key=value`` pairs as typed config overrides; anything else is an error naming the argument."""
+    overrides: dict[str, Any] = {}
+    for argument in extra:
+        key, separator, value = argument.removeprefix("--").partition("=")
+        if not argument.startswith("--") or not separator or not key:
+            raise ConfigError(f"cannot read argument {argument!r}: expected --key=value")
+        overrides[key] = parse_value(value)
+    return overrides
 
 
 def load_yaml_file(path: str | Path) -> dict[str, Any]:

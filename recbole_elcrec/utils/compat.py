@@ -6,7 +6,6 @@ import os
 from typing import Any
 
 import numpy as np
-import torch
 
 # RecBole 1.2.1's Config.compatibility_settings() reads these names, which numpy 2 removed.
 _REMOVED_NUMPY_ALIASES = {
@@ -36,6 +35,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     ``weights_only=True`` restricts unpickling to tensors and plain containers, so a tampered
     file cannot execute code; our checkpoints contain nothing else.
     """
+    import torch  # here, not at the top: ``import recbole_elcrec`` (and the command help) stays free of torch
+
     try:
         return torch.load(os.fspath(path), map_location=map_location, weights_only=True)
     except FileNotFoundError:

@@ -1,4 +1,8 @@
-"""Model lookup: this package's models first, then RecBole's built-in ones, with their trainers."""
+"""Model and trainer lookup by name: this package's models first, then RecBole's built-in ones.
+
+Like RecBole's ``get_model`` / ``get_trainer``, classes are found by module path at call time
+(``importlib``), so this module imports no model or trainer module when it is imported.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,14 @@ import pkgutil
 
 from recbole.utils import get_model, get_trainer
 
-from recbole_elcrec.trainer import safe_trainer_class
-
-# name -> (module, trainer class in recbole_elcrec.trainer or a model-specific module)
+# name -> (model module, "trainer module:trainer class")
 PACKAGE_MODELS: dict[str, tuple[str, str]] = {
     "ELCRec": ("recbole_elcrec.model.elcrec", "recbole_elcrec.trainer:ELCRecTrainer"),
     "CL4SRec": ("recbole_elcrec.model.cl4srec", "recbole_elcrec.trainer:ELCRecTrainer"),
     "ICLRec": ("recbole_elcrec.model.iclrec", "recbole_elcrec.model.iclrec:ICLRecTrainer"),
 }
+# wraps RecBole's trainer of any other model in this package's safe, atomic checkpoints
+SAFE_TRAINER_FACTORY = "recbole_elcrec.trainer:safe_trainer_class"
 
 
 class UnknownModelError(ValueError):
@@ -81,6 +85,6 @@ def resolve_trainer(model_class: type) -> type:
     name = model_class.__name__
     if name in PACKAGE_MODELS:
         return _import_attribute(PACKAGE_MODELS[name][1])
-    return safe_trainer_class(get_trainer(model_class.type, name))
+    return _import_attribute(SAFE_TRAINER_FACTORY)(get_trainer(model_class.type, name))
 
 

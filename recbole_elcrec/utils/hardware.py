@@ -1,0 +1,46 @@
+"""Hardware facts for reports and benchmarks: the device's name and peak memory."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+from pathlib import Path
+
+import torch
+
+
+def device_name(device: torch.device | str) -> str:
+    """The GPU's name, or the CPU model and core count (for benchmark reports)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    model = next((line.split(":", 1)[1].strip() for line in _cpuinfo_lines() if line.startswith("model name")),
+                 platform.processor() or platform.machine())
+    return f"{model} ({os.cpu_count()} logical CPUs visible)"
+
+
+def _cpuinfo_lines() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
+def peak_memory_bytes(device: torch.device | str) -> tuple[int, str]:
+    """Peak memory and what it counts: CUDA memory torch allocated since the last reset, else the process peak RSS."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device)), "torch.cuda.max_memory_allocated"
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "process peak RSS (ru_maxrss, whole run so far)"
+
+
+def reset_peak_memory(device: torch.device | str) -> None:
+    """Start a new CUDA peak-memory window (the process RSS peak cannot be reset)."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def peak_gpu_memory_mb() -> float | None:
+    """Peak GPU memory allocated by torch since the last reset, in MB; None without CUDA."""
+    return torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
