@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from recbole_elcrec import analyze
+from recbole_elcrec.data.synthetic import generate_planted_intents, write_planted_dataset
 from recbole_elcrec.report import markdown_table
 from recbole_elcrec.restore import load_trained
 from recbole_elcrec.run import run
-from recbole_elcrec.synthetic import generate_planted_intents, write_planted_dataset
 from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
 
 DATASET = "planted"

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from recbole_elcrec.config import ConfigError, parse_overrides
-from recbole_elcrec.data import DataFormatError, DatasetNotFoundError
+from recbole_elcrec.data.prepare import DataFormatError, DatasetNotFoundError
 from recbole_elcrec.trainer import NonFiniteLossError
 from recbole_elcrec.utils.registry import UnknownModelError
 

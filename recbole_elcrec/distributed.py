@@ -23,7 +23,7 @@ from torch.nn.parallel import DistributedDataParallel
 from recbole_elcrec.cli import USER_ERRORS, run_overrides, summary_table
 from recbole_elcrec.cli import build_parser as build_run_parser
 from recbole_elcrec.config import build_config
-from recbole_elcrec.fast import DeviceBatchLoader
+from recbole_elcrec.data.loaders import DeviceBatchLoader
 from recbole_elcrec.run import build_model, load_data, results_path
 from recbole_elcrec.trainer import ELCRecTrainer
 from recbole_elcrec.utils.io import atomic_write_json

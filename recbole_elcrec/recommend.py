@@ -7,7 +7,8 @@ import sys
 
 import torch
 
-from recbole_elcrec.restore import Trained, load_trained, sequence_batch, user_histories
+from recbole_elcrec.data.histories import sequence_batch, user_histories
+from recbole_elcrec.restore import Trained, load_trained
 
 
 class UnknownUserError(ValueError):

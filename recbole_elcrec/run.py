@@ -14,8 +14,8 @@ from recbole.data import create_dataset, data_preparation
 from recbole.utils import init_logger, init_seed
 
 from recbole_elcrec.config import build_config, known_dataset_names
-from recbole_elcrec.data import DatasetNotFoundError, require_atomic_files
-from recbole_elcrec.fast import fast_train_loader
+from recbole_elcrec.data.loaders import fast_train_loader
+from recbole_elcrec.data.prepare import DatasetNotFoundError, require_atomic_files
 from recbole_elcrec.utils.io import atomic_write_json
 from recbole_elcrec.utils.registry import resolve_trainer
 

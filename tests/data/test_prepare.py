@@ -13,11 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from recbole_elcrec import data
-from recbole_elcrec.data import (
+from recbole_elcrec.data.prepare import (
+    BENCHMARKS,
     DataFormatError,
     DatasetNotFoundError,
     DownloadError,
+    benchmark_url,
     download_benchmark,
     kcore_filter,
     main,
@@ -298,7 +299,7 @@ def beauty_sample(served, monkeypatch):
     base, folder = served
     (folder / "Beauty.txt").write_bytes(BEAUTY_SAMPLE)
     expected = hashlib.sha256(BEAUTY_SAMPLE).hexdigest()
-    monkeypatch.setitem(data.BENCHMARKS, "amazon-beauty", ("Beauty.txt", expected))
+    monkeypatch.setitem(BENCHMARKS, "amazon-beauty", ("Beauty.txt", expected))
     return base
 
 
@@ -325,7 +326,7 @@ def test_download_with_wrong_hash_keeps_nothing(served, tmp_path, capsys):
     base, folder = served
     (folder / "Beauty.txt").write_bytes(b"1 1 2 3\n")
     actual = hashlib.sha256(b"1 1 2 3\n").hexdigest()
-    with pytest.raises(DownloadError, match=f"expected {data.BENCHMARKS['amazon-beauty'][1]}, got {actual}"):
+    with pytest.raises(DownloadError, match=f"expected {BENCHMARKS['amazon-beauty'][1]}, got {actual}"):
         download_benchmark("amazon-beauty", tmp_path / "out", base)
     assert prepare("--download", "amazon-beauty", "--out", tmp_path / "out", "--base-url", base) == 2
     assert "SHA-256 mismatch" in capsys.readouterr().err
@@ -352,7 +353,7 @@ def test_unreachable_download_says_how_to_get_the_file(tmp_path, capsys):
 
 def test_default_download_url_is_pinned(monkeypatch):
     monkeypatch.delenv("RECBOLE_ELCREC_DOWNLOAD_BASE", raising=False)
-    assert data.benchmark_url("amazon-sports-outdoors") == (
+    assert benchmark_url("amazon-sports-outdoors") == (
         "https://raw.githubusercontent.com/salesforce/ICLRec/4afb54a036ebbf4166ed5858122d89c0642251a7"
         "/data/Sports_and_Outdoors.txt")
 
@@ -361,4 +362,4 @@ def test_default_download_url_is_pinned(monkeypatch):
 def test_paper_beauty_file_converts(tmp_path):
     report = prepare_dataset(SHARED_DATA / "Beauty.txt", "amazon-beauty", tmp_path)
     assert report.after == {"users": 22363, "items": 12101, "actions": 198502}
-    assert report.source_sha256 == data.BENCHMARKS["amazon-beauty"][1]
+    assert report.source_sha256 == BENCHMARKS["amazon-beauty"][1]

@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 import torch
 
-from recbole_elcrec.data import DatasetNotFoundError
-from recbole_elcrec.restore import load_trained, training_histories, user_histories
+from recbole_elcrec.data.histories import training_histories, user_histories
+from recbole_elcrec.data.prepare import DatasetNotFoundError
+from recbole_elcrec.restore import load_trained
 from recbole_elcrec.utils.compat import load_checkpoint
 
 

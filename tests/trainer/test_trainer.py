@@ -5,7 +5,7 @@ import os
 import pytest
 import torch
 
-from recbole_elcrec.fast import FastTrainingError, autocast_dtype
+from recbole_elcrec.data.loaders import FastTrainingError, autocast_dtype
 from recbole_elcrec.model.elcrec import ELCRec
 from recbole_elcrec.run import run
 from recbole_elcrec.trainer import NonFiniteLossError

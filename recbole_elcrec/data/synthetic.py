@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recbole_elcrec.data import check_dataset_name, write_inter_file
+from recbole_elcrec.data.prepare import check_dataset_name, write_inter_file
 from recbole_elcrec.utils.io import atomic_write_text
 
 MAX_STEP = 2  # a user moves 1..MAX_STEP items forward inside its block
