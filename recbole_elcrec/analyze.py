@@ -16,9 +16,9 @@ import torch.nn.functional as F
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from tqdm import tqdm
 
-from recbole_elcrec.adaptive import duplicate_centres
 from recbole_elcrec.data.histories import sequence_batch, training_histories
-from recbole_elcrec.losses import nearest_centre
+from recbole_elcrec.model.adaptive import duplicate_centres
+from recbole_elcrec.model.losses import nearest_centre
 from recbole_elcrec.report import pyplot, save_figure
 from recbole_elcrec.restore import Trained, load_trained
 from recbole_elcrec.utils.io import atomic_write, atomic_write_json, atomic_write_text

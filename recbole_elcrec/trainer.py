@@ -16,8 +16,8 @@ from recbole.utils import calculate_valid_score, dict2str, early_stopping, get_l
 from torch.nn.utils import clip_grad_norm_
 from tqdm import tqdm
 
-from recbole_elcrec.adaptive import adaptive_epoch
 from recbole_elcrec.data.loaders import autocast_dtype
+from recbole_elcrec.model.adaptive import adaptive_epoch
 from recbole_elcrec.utils.compat import load_checkpoint
 from recbole_elcrec.utils.io import atomic_write
 

@@ -1,1 +1,1 @@
-"""Sequential recommenders of this package, one model per module."""
+"""Models (ELCRec and the CL4SRec and ICLRec baselines, one per module) and their parts: encoder, losses, centres."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from recbole.model.abstract_recommender import SequentialRecommender
 
-from recbole_elcrec.augmentations import random_augment
-from recbole_elcrec.encoder import SequenceEncoder, behaviour_embedding, gather_last
-from recbole_elcrec.losses import next_item_loss
+from recbole_elcrec.model.augmentations import random_augment
+from recbole_elcrec.model.encoder import SequenceEncoder, behaviour_embedding, gather_last
+from recbole_elcrec.model.losses import next_item_loss
 
 NEXT_ITEM_LOSSES = ("CE", "BCE")
 

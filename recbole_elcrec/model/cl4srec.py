@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from recbole_elcrec.losses import sequence_info_nce
 from recbole_elcrec.model.base import ContrastiveSequentialRecommender
+from recbole_elcrec.model.losses import sequence_info_nce
 
 
 class CL4SRec(ContrastiveSequentialRecommender):

@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from recbole_elcrec.centres import kmeans_plus_plus, random_unit_vectors
-from recbole_elcrec.losses import cluster_loss, fuse_intent, intent_info_nce, nearest_centre, sequence_info_nce
 from recbole_elcrec.model.base import ContrastiveSequentialRecommender
+from recbole_elcrec.model.centres import kmeans_plus_plus, random_unit_vectors
+from recbole_elcrec.model.losses import cluster_loss, fuse_intent, intent_info_nce, nearest_centre, sequence_info_nce
 
 
 class ELCRec(ContrastiveSequentialRecommender):

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from recbole_elcrec.kmeans import kmeans
-from recbole_elcrec.losses import intent_info_nce, nearest_centre, sequence_info_nce
 from recbole_elcrec.model.base import ContrastiveSequentialRecommender
+from recbole_elcrec.model.kmeans import kmeans
+from recbole_elcrec.model.losses import intent_info_nce, nearest_centre, sequence_info_nce
 from recbole_elcrec.trainer import ELCRecTrainer
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from recbole_elcrec.adaptive import adaptive_mode, duplicate_centres, farthest_embeddings, refresh_centres
+from recbole_elcrec.model.adaptive import adaptive_mode, duplicate_centres, farthest_embeddings, refresh_centres
 from tests.model.test_elcrec import make_batch, make_model
 
 

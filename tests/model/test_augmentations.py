@@ -2,7 +2,7 @@
 
 import torch
 
-from recbole_elcrec.augmentations import crop, mask, random_augment, reorder
+from recbole_elcrec.model.augmentations import crop, mask, random_augment, reorder
 
 MASK_TOKEN = 99
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from recbole_elcrec.centres import kmeans_plus_plus, random_unit_vectors
+from recbole_elcrec.model.centres import kmeans_plus_plus, random_unit_vectors
 
 
 def test_random_unit_vectors_are_unit():

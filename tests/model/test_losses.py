@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from recbole_elcrec.losses import cluster_loss, fuse_intent, intent_info_nce, nearest_centre, sequence_info_nce
+from recbole_elcrec.model.losses import cluster_loss, fuse_intent, intent_info_nce, nearest_centre, sequence_info_nce
 
 
 def brute_force_cluster_loss(h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
