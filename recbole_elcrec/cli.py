@@ -8,7 +8,7 @@ from typing import Any
 
 from recbole_elcrec.config import ConfigError, parse_overrides
 from recbole_elcrec.data.prepare import DataFormatError, DatasetNotFoundError
-from recbole_elcrec.trainer import NonFiniteLossError
+from recbole_elcrec.trainer.trainer import NonFiniteLossError
 from recbole_elcrec.utils.registry import UnknownModelError
 
 USER_ERRORS = (ConfigError, DataFormatError, DatasetNotFoundError, UnknownModelError, NonFiniteLossError,

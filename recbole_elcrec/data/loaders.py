@@ -10,9 +10,6 @@ from typing import Any
 import torch
 from recbole.data.interaction import Interaction
 
-AMP_DTYPES = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16}
-NO_AMP = (None, "", "none", "fp32", "float32")
-
 
 class FastTrainingError(ValueError):
     """The training data or settings cannot use the device-resident loader; the message says why."""
@@ -106,22 +103,6 @@ class DeviceBatchLoader:
         order = self.epoch_order()
         for start in range(0, len(order), self.batch_size):
             yield self.batch(order[start:start + self.batch_size])
-
-
-def autocast_dtype(amp_dtype: str | None, device: torch.device | str) -> torch.dtype | None:
-    """The autocast dtype for config key ``amp_dtype`` on ``device``; None for full precision.
-
-    Only bf16 is offered (it needs no loss scaling); a CUDA device without bf16 support is refused.
-    """
-    name = None if amp_dtype is None else str(amp_dtype).lower()
-    if name in NO_AMP:
-        return None
-    if name not in AMP_DTYPES:
-        raise FastTrainingError(f"amp_dtype must be bf16 or none, got {amp_dtype!r}")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise FastTrainingError(f"amp_dtype={amp_dtype}: the GPU {torch.cuda.get_device_name(device)} lacks bf16")
-    return AMP_DTYPES[name]
 
 
 def sequence_encoder(model: torch.nn.Module) -> torch.nn.Module | None:

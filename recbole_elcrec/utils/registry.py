@@ -15,12 +15,12 @@ from recbole.utils import get_model, get_trainer
 
 # name -> (model module, "trainer module:trainer class")
 PACKAGE_MODELS: dict[str, tuple[str, str]] = {
-    "ELCRec": ("recbole_elcrec.model.elcrec", "recbole_elcrec.trainer:ELCRecTrainer"),
-    "CL4SRec": ("recbole_elcrec.model.cl4srec", "recbole_elcrec.trainer:ELCRecTrainer"),
-    "ICLRec": ("recbole_elcrec.model.iclrec", "recbole_elcrec.model.iclrec:ICLRecTrainer"),
+    "ELCRec": ("recbole_elcrec.model.elcrec", "recbole_elcrec.trainer.trainer:ELCRecTrainer"),
+    "CL4SRec": ("recbole_elcrec.model.cl4srec", "recbole_elcrec.trainer.trainer:ELCRecTrainer"),
+    "ICLRec": ("recbole_elcrec.model.iclrec", "recbole_elcrec.trainer.iclrec:ICLRecTrainer"),
 }
 # wraps RecBole's trainer of any other model in this package's safe, atomic checkpoints
-SAFE_TRAINER_FACTORY = "recbole_elcrec.trainer:safe_trainer_class"
+SAFE_TRAINER_FACTORY = "recbole_elcrec.trainer.checkpoint:safe_trainer_class"
 
 
 class UnknownModelError(ValueError):

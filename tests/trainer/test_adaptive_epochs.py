@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from recbole_elcrec.config import build_config
 from recbole_elcrec.run import build_model, load_data, run
-from recbole_elcrec.trainer import ELCRecTrainer
+from recbole_elcrec.trainer.trainer import ELCRecTrainer
 from tests.helpers import TINY_DATASET, tiny_overrides
 
 

@@ -1,6 +1,6 @@
 """Checkpoint payloads hold plain Python values only."""
 
-from recbole_elcrec.trainer import plain_values
+from recbole_elcrec.trainer.checkpoint import plain_values
 
 
 def test_plain_values_turn_numpy_scalars_into_python():

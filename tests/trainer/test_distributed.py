@@ -2,8 +2,8 @@
 
 import pytest
 
-from recbole_elcrec.distributed import data_parallel_trainer_class
-from recbole_elcrec.trainer import ELCRecTrainer
+from recbole_elcrec.trainer.distributed import data_parallel_trainer_class
+from recbole_elcrec.trainer.trainer import ELCRecTrainer
 
 
 def test_only_package_trainers_are_data_parallel():

@@ -2,8 +2,8 @@
 
 import pytest
 
-from recbole_elcrec.model.iclrec import ICLRecTrainer
-from recbole_elcrec.trainer import ELCRecTrainer
+from recbole_elcrec.trainer.iclrec import ICLRecTrainer
+from recbole_elcrec.trainer.trainer import ELCRecTrainer
 from recbole_elcrec.utils.registry import UnknownModelError, resolve_model, resolve_trainer
 
 
