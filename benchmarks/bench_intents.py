@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from recbole_elcrec import analyze
 from recbole_elcrec.data.synthetic import generate_planted_intents, write_planted_dataset
-from recbole_elcrec.report import markdown_table
+from recbole_elcrec.evaluation.intents import quality_against_truth, user_intents
+from recbole_elcrec.evaluation.report import markdown_table
 from recbole_elcrec.restore import load_trained
 from recbole_elcrec.run import run
 from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
@@ -37,8 +37,8 @@ def settings_to_compare(intents: int, start_k: int) -> dict[str, tuple[str, dict
 def evaluate_row(model: str, extra: dict, common: dict, truth: Path) -> dict:
     """Train one setting, then score its intents against the planted truth."""
     result = run(model, DATASET, overrides={**common, **extra})
-    intents = analyze.user_intents(load_trained(result["checkpoint"]))
-    quality = analyze.quality_against_truth(intents.frame, truth)
+    intents = user_intents(load_trained(result["checkpoint"]))
+    quality = quality_against_truth(intents.frame, truth)
     return {"NMI": quality["nmi"], "ARI": quality["ari"], "intents used": int(intents.frame["intent"].nunique()),
             "test HR@5": result["test_result"]["hit@5"], "test NDCG@5": result["test_result"]["ndcg@5"],
             "train seconds": result["train_seconds"]}

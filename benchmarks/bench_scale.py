@@ -28,9 +28,9 @@ import torch
 from scipy import sparse
 
 from recbole_elcrec.data.synthetic import generate_planted_intents
+from recbole_elcrec.evaluation.report import markdown_table, pyplot
 from recbole_elcrec.model.kmeans import kmeans
 from recbole_elcrec.model.losses import cluster_loss, nearest_centre
-from recbole_elcrec.report import markdown_table, pyplot
 from recbole_elcrec.utils.hardware import device_name, peak_memory_bytes, reset_peak_memory
 from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
 

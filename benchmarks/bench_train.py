@@ -27,7 +27,7 @@ import torch
 import recbole_elcrec.run as run_module
 from recbole_elcrec.config import parse_overrides
 from recbole_elcrec.data.prepare import prepare_dataset
-from recbole_elcrec.report import markdown_table
+from recbole_elcrec.evaluation.report import markdown_table
 from recbole_elcrec.utils.hardware import device_name, peak_memory_bytes, reset_peak_memory
 from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
 

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from recbole_elcrec.config import ConfigError, build_config, check_keys, parse_overrides, parse_value
-from recbole_elcrec.report import markdown_table, pyplot, save_figure
+from recbole_elcrec.evaluation.report import markdown_table, pyplot, save_figure
 from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
 
 VALID_SCORE = "valid_score"

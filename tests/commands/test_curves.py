@@ -2,7 +2,7 @@
 
 import pytest
 
-from recbole_elcrec import curves
+from recbole_elcrec.evaluation import curves
 from tests.helpers import assert_png
 
 

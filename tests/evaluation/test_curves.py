@@ -1,6 +1,6 @@
 """Training curves of a history: loss terms and live-intent panels."""
 
-from recbole_elcrec import curves
+from recbole_elcrec.evaluation import curves
 from tests.helpers import assert_png
 
 

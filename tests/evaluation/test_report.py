@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from recbole_elcrec.report import markdown_table
+from recbole_elcrec.evaluation.report import markdown_table
 
 
 def test_markdown_table_formats_floats():

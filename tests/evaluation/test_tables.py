@@ -3,7 +3,7 @@
 import pytest
 from scipy.stats import ttest_rel
 
-from recbole_elcrec import compare
+from recbole_elcrec.evaluation import tables
 
 
 def metrics(hit5, seed_shift=0.0):
@@ -18,7 +18,7 @@ FIXED = {
 
 
 def test_quality_table_marks_best_and_runner_up():
-    shown, numeric = compare.quality_table(FIXED)
+    shown, numeric = tables.quality_table(FIXED)
     column = dict(zip(shown["model"], shown["HR@5"], strict=True))
     assert column["A"] == "**0.3100 ± 0.0100**"
     assert column["B"] == "<u>0.2067 ± 0.0208</u>"
@@ -26,22 +26,22 @@ def test_quality_table_marks_best_and_runner_up():
 
 
 def test_p_value_is_scipys_paired_t_test():
-    _, numeric = compare.quality_table(FIXED)
+    _, numeric = tables.quality_table(FIXED)
     expected = ttest_rel([0.30, 0.32, 0.31], [0.20, 0.23, 0.19]).pvalue
     assert numeric.loc[numeric["model"] == "A", "hit@5_p_vs_runner_up"].item() == pytest.approx(expected)
-    shown, _ = compare.quality_table(FIXED)
+    shown, _ = tables.quality_table(FIXED)
     assert shown.iloc[-1]["HR@5"] == f"{expected:.3g}"
     assert shown.iloc[-1]["HR@20"] == "n/a"  # identical values: no variance to test
 
 
 def test_single_seed_has_no_p_value():
-    assert compare.paired_p_value([0.1], [0.2]) != compare.paired_p_value([0.1], [0.2])  # NaN
+    assert tables.paired_p_value([0.1], [0.2]) != tables.paired_p_value([0.1], [0.2])  # NaN
 
 
 def test_timing_table_mean_and_std_over_seeds():
     runs = [{"train_seconds": 9.0, "epochs_run": 3, "peak_gpu_memory_mb": 100.0, "device": "GPU"},
             {"train_seconds": 11.0, "epochs_run": 1, "peak_gpu_memory_mb": 250.0, "device": "GPU"}]
-    row = compare.timing_table({"ELCRec": runs}).iloc[0]
+    row = tables.timing_table({"ELCRec": runs}).iloc[0]
     assert row["train seconds (mean ± std)"] == "10.0 ± 1.4"
     assert row["epochs"] == "2.0" and row["seconds / epoch"] == "7.0"  # mean of 3.0 and 11.0
     assert row["peak GPU memory (MB)"] == "250"

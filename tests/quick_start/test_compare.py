@@ -5,6 +5,7 @@ import json
 import pytest
 
 from recbole_elcrec import compare
+from recbole_elcrec.evaluation.tables import plot_ablation
 from tests.evaluation.test_tables import metrics
 from tests.helpers import PNG_SIGNATURE
 
@@ -54,7 +55,7 @@ def test_ablation_tables_and_chart(tmp_path):
     results = {name: [{"test_result": metrics(0.1 * (i + 1)), "train_seconds": 1.0, "epochs_run": 1}]
                for i, name in enumerate(compare.ABLATION)}
     compare.write_tables(results, tmp_path, "ablation")
-    compare.plot_ablation({name: [run["test_result"] for run in runs] for name, runs in results.items()},
+    plot_ablation({name: [run["test_result"] for run in runs] for name, runs in results.items()},
                           tmp_path / "ablation.png", "test")
     assert (tmp_path / "ablation.png").read_bytes().startswith(PNG_SIGNATURE)
     assert "| **0.4000** |" in (tmp_path / "ablation.md").read_text()  # one run: no spurious ± 0

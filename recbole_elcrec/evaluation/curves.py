@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from recbole_elcrec.report import pyplot, save_figure
+from recbole_elcrec.evaluation.report import pyplot, save_figure
 from recbole_elcrec.utils.compat import load_checkpoint
 
 NOT_LOSSES = frozenset({"epoch", "train_seconds", "valid_score", "estep_seconds", "active_intents", "live_centres",

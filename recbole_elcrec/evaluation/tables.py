@@ -1,0 +1,107 @@
+"""Result tables of a comparison: Table 1 (mean ± std, best and runner-up, paired t-test), timing, ablation chart."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import ttest_rel
+
+from recbole_elcrec.evaluation.report import pyplot, save_figure
+
+METRICS = ("hit@5", "hit@20", "ndcg@5", "ndcg@20")
+METRIC_NAMES = {"hit@5": "HR@5", "hit@20": "HR@20", "ndcg@5": "NDCG@5", "ndcg@20": "NDCG@20"}
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    array = np.asarray(values, dtype=float)
+    return float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0
+
+
+def best_and_runner_up(means: Mapping[str, float]) -> tuple[str | None, str | None]:
+    """The rows with the highest and second highest mean."""
+    ranked = sorted(means, key=means.get, reverse=True)
+    return (ranked[0] if ranked else None), (ranked[1] if len(ranked) > 1 else None)
+
+
+def paired_p_value(first: list[float], second: list[float]) -> float:
+    """Two-sided paired t-test p-value over seeds (NaN with fewer than two pairs or no variance)."""
+    if len(first) < 2 or len(first) != len(second):
+        return float("nan")
+    differences = np.asarray(first) - np.asarray(second)
+    if np.allclose(differences, differences[0]):
+        return float("nan")
+    return float(ttest_rel(first, second).pvalue)
+
+
+def quality_table(results: Mapping[str, list[dict[str, float]]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 1: mean ± std of each test metric per row (the mean alone for one run), best in bold, runner-up underlined.
+
+    ``results`` maps a row name to its per-seed test metrics. Returns the Markdown-ready table and a
+    numeric one (means, stds and the paired t-test p-value of best vs runner-up per metric).
+    """
+    numeric = []
+    for name, runs in results.items():
+        row = {"model": name, "runs": len(runs)}
+        for metric in METRICS:
+            row[f"{metric}_mean"], row[f"{metric}_std"] = mean_std([run[metric] for run in runs])
+        numeric.append(row)
+    numeric_frame = pd.DataFrame(numeric)
+    shown = pd.DataFrame({"model": numeric_frame["model"], "runs": numeric_frame["runs"]})
+    p_values = {"model": "p (best vs runner-up)", "runs": ""}
+    for metric in METRICS:
+        means = dict(zip(numeric_frame["model"], numeric_frame[f"{metric}_mean"], strict=True))
+        best, runner_up = best_and_runner_up(means)
+        cells = []
+        for name, runs, mean, std in zip(numeric_frame["model"], numeric_frame["runs"],
+                                         numeric_frame[f"{metric}_mean"], numeric_frame[f"{metric}_std"], strict=True):
+            cell = f"{mean:.4f} ± {std:.4f}" if runs > 1 else f"{mean:.4f}"
+            cells.append(f"**{cell}**" if name == best else f"<u>{cell}</u>" if name == runner_up else cell)
+        shown[METRIC_NAMES[metric]] = cells
+        p_value = paired_p_value([r[metric] for r in results[best]], [r[metric] for r in results[runner_up]]) \
+            if runner_up else float("nan")
+        numeric_frame.loc[numeric_frame["model"] == best, f"{metric}_p_vs_runner_up"] = p_value
+        p_values[METRIC_NAMES[metric]] = "n/a" if np.isnan(p_value) else f"{p_value:.3g}"
+    shown = pd.concat([shown, pd.DataFrame([p_values])], ignore_index=True)
+    return shown, numeric_frame
+
+
+def timing_table(records: Mapping[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """Tables 2-3 of the paper: training time per run and peak GPU memory (n/a on CPU)."""
+    rows = []
+    for name, runs in records.items():
+        seconds = [run["train_seconds"] for run in runs]
+        epochs = [run["epochs_run"] for run in runs if run.get("epochs_run")]
+        per_epoch = [run["train_seconds"] / run["epochs_run"] for run in runs if run.get("epochs_run")]
+        memory = [run.get("peak_gpu_memory_mb") for run in runs if run.get("peak_gpu_memory_mb") is not None]
+        rows.append({
+            "model": name,
+            "train seconds (mean ± std)": "{:.1f} ± {:.1f}".format(*mean_std(seconds)) if len(seconds) > 1
+            else f"{seconds[0]:.1f}",
+            "epochs": f"{mean_std(epochs or [np.nan])[0]:.1f}",
+            "seconds / epoch": f"{mean_std(per_epoch or [np.nan])[0]:.1f}",
+            "peak GPU memory (MB)": f"{max(memory):.0f}" if memory else "n/a (CPU)",
+            "device": runs[0].get("device", "?"),
+        })
+    return pd.DataFrame(rows)
+
+
+def plot_ablation(results: Mapping[str, list[dict[str, float]]], path: Path, title: str) -> Path:
+    """Grouped bars of mean test metrics per ablation row (paper Figure 4)."""
+    plt = pyplot()
+    names = list(results)
+    width = 0.8 / len(names)
+    figure, axis = plt.subplots(figsize=(7, 3.8))
+    for index, name in enumerate(names):
+        heights = [mean_std([run[metric] for run in results[name]])[0] for metric in METRICS]
+        axis.bar(np.arange(len(METRICS)) + index * width, heights, width, label=name)
+    axis.set_xticks(np.arange(len(METRICS)) + width * (len(names) - 1) / 2, [METRIC_NAMES[m] for m in METRICS])
+    axis.set_ylabel("test metric")
+    axis.set_title(title)
+    axis.legend()
+    figure.tight_layout()
+    return save_figure(figure, path)
