@@ -16,8 +16,8 @@ import pandas as pd
 from recbole_elcrec.data.synthetic import generate_planted_intents, write_planted_dataset
 from recbole_elcrec.evaluation.intents import quality_against_truth, user_intents
 from recbole_elcrec.evaluation.report import markdown_table
-from recbole_elcrec.restore import load_trained
-from recbole_elcrec.run import run
+from recbole_elcrec.quick_start.restore import load_trained
+from recbole_elcrec.quick_start.run import run
 from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
 
 DATASET = "planted"

@@ -24,7 +24,7 @@ from unittest import mock
 import pandas as pd
 import torch
 
-import recbole_elcrec.run as run_module
+import recbole_elcrec.quick_start.run as run_module
 from recbole_elcrec.config import parse_overrides
 from recbole_elcrec.data.prepare import prepare_dataset
 from recbole_elcrec.evaluation.report import markdown_table

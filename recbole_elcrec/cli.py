@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = build_parser().parse_known_args(argv)
     try:
         overrides = run_overrides(args, extra)
-        from recbole_elcrec.run import run
+        from recbole_elcrec.quick_start.run import run
 
         result = run(args.model, args.dataset, args.config_files, overrides, resume=args.resume)
     except USER_ERRORS as error:

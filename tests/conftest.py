@@ -21,7 +21,7 @@ def tiny_data_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tiny_data_path, tmp_path_factory) -> str:
     """The best checkpoint of ELCRec trained for two epochs on the tiny dataset."""
-    from recbole_elcrec.run import run
+    from recbole_elcrec.quick_start.run import run
 
     tmp_path = tmp_path_factory.mktemp("analyze")
     return run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path))["checkpoint"]

@@ -5,9 +5,9 @@ import json
 import pandas as pd
 import pytest
 
-from recbole_elcrec import analyze
 from recbole_elcrec.data.synthetic import generate_planted_intents, write_planted_dataset
-from recbole_elcrec.run import run
+from recbole_elcrec.quick_start import analyze
+from recbole_elcrec.quick_start.run import run
 from tests.helpers import TINY_DATASET, TINY_USERS, assert_png, tiny_overrides
 
 # 400 users, 4 disjoint planted intents, k = 4, 8 epochs, alpha 0.1, seed 2020: NMI 0.70 measured on CPU

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from recbole_elcrec import compare
 from recbole_elcrec.evaluation.tables import METRICS
+from recbole_elcrec.quick_start import compare
 from tests.helpers import PNG_SIGNATURE, TINY_DATASET, tiny_overrides
 
 

@@ -6,7 +6,7 @@ from recbole.data.interaction import Interaction
 
 from recbole_elcrec.config import build_config
 from recbole_elcrec.data.loaders import DeviceBatchLoader, FastTrainingError, compile_encoder, shard_indices
-from recbole_elcrec.run import load_data
+from recbole_elcrec.quick_start.run import load_data
 from tests.helpers import TINY_DATASET, tiny_overrides
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from recbole_elcrec.model.kmeans import kmeans
-from recbole_elcrec.run import run
+from recbole_elcrec.quick_start.run import run
 from recbole_elcrec.utils.compat import load_checkpoint
 from tests.helpers import TINY_DATASET, tiny_overrides
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from recbole_elcrec.distributed import launch, rank_overrides
+from recbole_elcrec.quick_start.distributed import launch, rank_overrides
 from tests.helpers import TINY_DATASET, tiny_overrides
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from recbole_elcrec.run import run
+from recbole_elcrec.quick_start.run import run
 from recbole_elcrec.utils.compat import load_checkpoint
 from tests.helpers import TINY_DATASET, tiny_overrides
 

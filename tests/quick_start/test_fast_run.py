@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from recbole_elcrec.run import run
+from recbole_elcrec.quick_start.run import run
 from tests.helpers import TINY_DATASET, tiny_overrides
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -28,8 +28,8 @@ def test_fast_run_trains_a_recbole_baseline(tiny_data_path, tmp_path):
 
 
 def test_training_path_does_not_import_ray_or_quick_start():
-    code = ("import sys, recbole_elcrec.data.loaders, recbole_elcrec.run, recbole_elcrec.trainer, "
-            "recbole_elcrec.distributed; "
+    code = ("import sys, recbole_elcrec.data.loaders, recbole_elcrec.quick_start.run, recbole_elcrec.trainer.trainer, "
+            "recbole_elcrec.trainer.distributed, recbole_elcrec.quick_start.distributed; "
             "bad = [m for m in sys.modules if m == 'ray' or m.startswith(('ray.', 'recbole.quick_start'))]; "
             "print(bad); sys.exit(1 if bad else 0)")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from recbole_elcrec import recommend
-from recbole_elcrec.restore import load_trained
-from recbole_elcrec.run import run
+from recbole_elcrec.quick_start import recommend
+from recbole_elcrec.quick_start.restore import load_trained
+from recbole_elcrec.quick_start.run import run
 from tests.helpers import TINY_DATASET, tiny_overrides
 
 TINY_ITEMS = 40

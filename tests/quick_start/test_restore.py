@@ -6,7 +6,7 @@ import torch
 
 from recbole_elcrec.data.histories import training_histories, user_histories
 from recbole_elcrec.data.prepare import DatasetNotFoundError
-from recbole_elcrec.restore import load_trained
+from recbole_elcrec.quick_start.restore import load_trained
 from recbole_elcrec.utils.compat import load_checkpoint
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from recbole_elcrec.tune import (
+from recbole_elcrec.quick_start.tune import (
     Dimension,
     SearchSpaceError,
     parse_dimension,

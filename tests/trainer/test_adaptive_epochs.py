@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from recbole_elcrec.config import build_config
-from recbole_elcrec.run import build_model, load_data, run
+from recbole_elcrec.quick_start.run import build_model, load_data, run
 from recbole_elcrec.trainer.trainer import ELCRecTrainer
 from tests.helpers import TINY_DATASET, tiny_overrides
 

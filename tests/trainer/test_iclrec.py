@@ -2,7 +2,7 @@
 
 import torch
 
-from recbole_elcrec.run import run
+from recbole_elcrec.quick_start.run import run
 from recbole_elcrec.trainer.iclrec import longest_sequence_per_user
 from recbole_elcrec.utils.compat import load_checkpoint
 from tests.helpers import TINY_DATASET, TINY_USERS, tiny_overrides

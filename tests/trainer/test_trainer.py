@@ -7,7 +7,7 @@ import torch
 
 from recbole_elcrec.data.loaders import FastTrainingError
 from recbole_elcrec.model.elcrec import ELCRec
-from recbole_elcrec.run import run
+from recbole_elcrec.quick_start.run import run
 from recbole_elcrec.trainer.trainer import NonFiniteLossError, autocast_dtype
 from recbole_elcrec.utils.compat import load_checkpoint
 from tests.helpers import TINY_DATASET, tiny_overrides

@@ -19,7 +19,7 @@ from recbole_elcrec.evaluation.intents import (
     user_intents,
     write_intent_tables,
 )
-from recbole_elcrec.restore import load_trained
+from recbole_elcrec.quick_start.restore import load_trained
 from recbole_elcrec.utils.io import atomic_write_json
 
 

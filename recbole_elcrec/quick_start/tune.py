@@ -93,7 +93,7 @@ def trial_function(base: Mapping[str, Any]):
     def train_one(params: dict[str, Any]) -> None:
         from ray.air import session
 
-        from recbole_elcrec.run import run
+        from recbole_elcrec.quick_start.run import run
 
         def report_epoch(epoch_idx: int, valid_score: float) -> None:
             session.report({VALID_SCORE: valid_score, "epoch": epoch_idx})

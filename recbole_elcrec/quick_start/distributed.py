@@ -21,7 +21,7 @@ from recbole_elcrec.cli import USER_ERRORS, run_overrides, summary_table
 from recbole_elcrec.cli import build_parser as build_run_parser
 from recbole_elcrec.config import build_config
 from recbole_elcrec.data.loaders import DeviceBatchLoader
-from recbole_elcrec.run import build_model, load_data, results_path
+from recbole_elcrec.quick_start.run import build_model, load_data, results_path
 from recbole_elcrec.trainer.distributed import data_parallel_trainer_class, state_digests
 from recbole_elcrec.utils.io import atomic_write_json
 from recbole_elcrec.utils.registry import resolve_trainer

@@ -10,7 +10,7 @@ import torch
 
 from recbole_elcrec.config import build_config
 from recbole_elcrec.data.prepare import DatasetNotFoundError
-from recbole_elcrec.run import build_model, load_data
+from recbole_elcrec.quick_start.run import build_model, load_data
 from recbole_elcrec.utils.compat import load_checkpoint
 
 

@@ -8,7 +8,7 @@ import sys
 import torch
 
 from recbole_elcrec.data.histories import sequence_batch, user_histories
-from recbole_elcrec.restore import Trained, load_trained
+from recbole_elcrec.quick_start.restore import Trained, load_trained
 
 
 class UnknownUserError(ValueError):

@@ -30,7 +30,7 @@ def run_once(model: str, dataset: str, seed: int, config_files: list[str], overr
     """Train and test one model with one seed; adds peak GPU memory and the device."""
     import torch
 
-    from recbole_elcrec.run import run
+    from recbole_elcrec.quick_start.run import run
 
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()

@@ -1,0 +1,1 @@
+"""Quick start: whole runs as library calls (train, restore, compare, tune, DDP, analyze, recommend), as RecBole's."""
