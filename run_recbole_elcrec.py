@@ -1,6 +1,6 @@
-"""Train and evaluate ELCRec (or any RecBole model): ``python run_recbole_elcrec.py --dataset ml-100k``."""
+"""Train and evaluate ELCRec or any RecBole model, the same as ``recbole-elcrec train``."""
 
-from recbole_elcrec.cli import main
+from recbole_elcrec.commands.train import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

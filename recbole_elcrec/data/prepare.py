@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import http.client
 import os
 import shutil
-import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -93,7 +91,7 @@ def atomic_inter_path(data_path: str | Path, dataset: str) -> Path:
 def prepare_commands(data_path: str | Path, dataset: str) -> list[str]:
     """The prepare commands that create ``dataset`` under ``data_path``: from a local file, or a download."""
     source = BENCHMARKS[dataset][0] if dataset in BENCHMARKS else f"{dataset}.txt"
-    prefix = "python -m recbole_elcrec.data prepare"
+    prefix = "recbole-elcrec prepare"
     commands = [f"{prefix} --input /path/to/{source} --name {dataset} --out {data_path}"]
     if dataset in BENCHMARKS:
         commands.append(f"{prefix} --download {dataset} --out {data_path}")
@@ -453,7 +451,7 @@ def benchmark_url(name: str, base_url: str | None = None) -> str:
 def _by_hand_message(url: str, reason: object, name: str, out_dir: str | Path) -> str:
     return (
         f"cannot download {url} ({reason}). Fetch the file by hand from that URL on a machine with internet "
-        f"access, copy it here, then run:\n  python -m recbole_elcrec.data prepare "
+        f"access, copy it here, then run:\n  recbole-elcrec prepare "
         f"--input /path/to/{BENCHMARKS[name][0]} --name {name} --out {out_dir}"
     )
 
@@ -495,61 +493,6 @@ def download_benchmark(name: str, out_dir: str | Path, base_url: str | None = No
         return atomic_write(target, lambda handle: shutil.copyfileobj(scratch, handle, CHUNK_BYTES))
 
 
-# ---------------------------------------------------------------- command line
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
-
-
-def _three_columns(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",")]
-    if len(names) != 3 or not all(names):
-        raise argparse.ArgumentTypeError(f"expected three names user,item,timestamp, got {text!r}")
-    return names
-
-
-def _dataset_name(text: str) -> str:
-    try:
-        return check_dataset_name(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m recbole_elcrec.data`` command line."""
-    parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.data", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    prepare = commands.add_parser("prepare", help="convert a sequence file or a table to atomic files")
-    source = prepare.add_mutually_exclusive_group(required=True)
-    source.add_argument("--input", help="sequence file (user item item ...) or CSV/TSV (user, item, time)")
-    source.add_argument("--download", choices=list(BENCHMARKS), help="fetch the paper's preprocessed file")
-    prepare.add_argument("--name", type=_dataset_name, help="dataset name (default: the --download name)")
-    prepare.add_argument("--out", default="dataset", help="data path to write NAME/NAME.inter into")
-    prepare.add_argument("--format", default="auto", choices=["auto", "sequence", "csv", "tsv"],
-                         help="input format; auto: .csv csv, .tsv/.inter tsv, else sequence")
-    prepare.add_argument("--columns", type=_three_columns, help="user,item,timestamp column names of a table")
-    prepare.add_argument("--min-count", type=_non_negative_int, default=0,
-                         help="k-core filter on users and items, repeated until stable (0: off)")
-    prepare.add_argument("--min-length", type=_positive_int, default=3,
-                         help="minimum interactions per user (3: leave-one-out train/valid/test)")
-    prepare.add_argument("--drop-short", action="store_true",
-                         help="drop users below --min-length instead of failing")
-    prepare.add_argument("--base-url",
-                         help=f"download mirror (default: ${BASE_URL_ENV}, else {DEFAULT_BASE_URL})")
-    return parser
-
-
 def format_report(report: PrepareReport) -> str:
     """Users, items and actions before and after, as a small table."""
     rows = [f"{report.name}: {report.source} -> {report.inter_file}",
@@ -561,24 +504,3 @@ def format_report(report: PrepareReport) -> str:
     rows.extend(report.notes)
     rows.append(f"report: {report_path(Path(report.inter_file))}")
     return "\n".join(rows)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; 0 on success, 2 on bad input or a failed download (message on stderr)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.input and not args.name:
-        parser.error("--name is required with --input")
-    try:
-        source = download_benchmark(args.download, args.out, args.base_url) if args.download else args.input
-        report = prepare_dataset(source, args.name or args.download, args.out, args.format, args.min_count,
-                                 args.min_length, args.drop_short, args.columns)
-    except (DataFormatError, DownloadError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(format_report(report))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,37 +93,3 @@ def write_planted_dataset(out_dir: str | Path, name: str, planted: PlantedIntent
     truth = pd.DataFrame({"user_id": np.arange(1, planted.n_users + 1), "intent": planted.intent_of_user})
     atomic_write_text(inter_file.with_name(f"{name}.intents.csv"), truth.to_csv(index=False))
     return inter_file
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m recbole_elcrec.synthetic`` command line."""
-    parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.synthetic", description=__doc__)
-    parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--items", type=int, default=500)
-    parser.add_argument("--intents", type=int, default=8)
-    parser.add_argument("--min-len", type=int, default=5)
-    parser.add_argument("--max-len", type=int, default=20)
-    parser.add_argument("--purity", type=float, default=0.9, help="share of actions from the intent's block")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="dataset", help="data path to write NAME/NAME.inter into")
-    parser.add_argument("--name", default="planted")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Generate and write a planted-intent dataset; 2 on invalid sizes."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        planted = generate_planted_intents(args.users, args.items, args.intents, args.min_len, args.max_len,
-                                           args.purity, args.seed)
-        inter_file = write_planted_dataset(args.out, args.name, planted)
-    except ValueError as error:
-        parser.error(str(error))
-    print(f"wrote {inter_file} ({planted.n_users} users, {len(planted.item_ids)} actions) "
-          f"and {inter_file.with_name(f'{args.name}.intents.csv')}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

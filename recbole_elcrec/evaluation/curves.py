@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,25 +60,3 @@ def plot_curves(history: list[dict[str, Any]], out: str | Path, title: str = "")
     figure.suptitle(title)
     figure.tight_layout()
     return save_figure(figure, out)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.curves", description=__doc__)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--checkpoint", help="a .pth written by the run (best or -last)")
-    source.add_argument("--results", help="the run's results .json (written beside the checkpoint)")
-    parser.add_argument("--out", help="PNG to write (default: beside the input, NAME-curves.png)")
-    args = parser.parse_args(argv)
-    run_file = Path(args.checkpoint or args.results)
-    out = args.out or str(run_file.with_suffix("")) + "-curves.png"
-    try:
-        path = plot_curves(read_history(run_file), out, run_file.stem)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

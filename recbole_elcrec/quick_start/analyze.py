@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,26 +39,3 @@ def analyze(checkpoint: str | Path, out: str | Path, truth: str | Path | None = 
         summary.update(quality_against_truth(intents.frame, truth))
     atomic_write_json(out / "summary.json", summary)
     return summary
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.analyze", description=__doc__)
-    parser.add_argument("--checkpoint", required=True, help="a .pth written by run_recbole_elcrec.py")
-    parser.add_argument("--out", default="results/intents", help="output folder (default: results/intents)")
-    parser.add_argument("--truth", help="CSV user_id,intent of planted intents (NAME.intents.csv): adds NMI and ARI")
-    parser.add_argument("--max-points", type=int, default=2000, help="users shown in the t-SNE plot")
-    parser.add_argument("--top", type=int, default=10, help="top items listed per intent")
-    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the device of the training run)")
-    args = parser.parse_args(argv)
-    try:
-        summary = analyze(args.checkpoint, args.out, args.truth, args.max_points, args.top, args.device)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print("\n".join(f"{key}: {value}" for key, value in summary.items()))
-    print(f"outputs in {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

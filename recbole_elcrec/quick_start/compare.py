@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from recbole_elcrec.config import ConfigError, build_config, check_keys, parse_overrides
+from recbole_elcrec.config import build_config
 from recbole_elcrec.evaluation.report import markdown_table
 from recbole_elcrec.evaluation.tables import plot_ablation, quality_table, timing_table
 from recbole_elcrec.utils.hardware import peak_gpu_memory_mb
@@ -103,51 +101,34 @@ def write_tables(results: Mapping[str, list[dict[str, Any]]], out: Path, stem: s
     return shown
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line; unknown ``--key=value`` arguments are config overrides."""
-    parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.compare", description=__doc__)
-    parser.add_argument("--dataset", default="ml-100k")
-    parser.add_argument("--models", default=PAPER_MODELS, help=f"comma-separated (default {PAPER_MODELS})")
-    parser.add_argument("--seeds", type=int, default=3, help="number of seeds (2020, 2021, ...)")
-    parser.add_argument("--config_files", nargs="+", default=[])
-    parser.add_argument("--ablation", action="store_true", help="the paper's Figure 4 rows of ELCRec instead")
-    parser.add_argument("--out", help="results folder (default results/compare-DATASET)")
-    return parser
+def seed_list(count: int) -> list[int]:
+    """The seeds of ``count`` runs per row: 2020, 2021, ...; ValueError below one."""
+    if count < 1:
+        raise ValueError(f"--seeds must be at least 1, got {count}")
+    return list(range(FIRST_SEED, FIRST_SEED + count))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the comparison (or ``--ablation``) and write its tables; returns the exit status (2 on bad input)."""
-    args, extra = build_parser().parse_known_args(argv)
-    out = Path(args.out or f"results/compare-{args.dataset}")
-    seeds = list(range(FIRST_SEED, FIRST_SEED + args.seeds))
-    try:
-        if args.seeds < 1:
-            raise ValueError(f"--seeds must be at least 1, got {args.seeds}")
-        overrides = parse_overrides(extra)
-        check_keys(overrides, "the command line / overrides")
-        if args.ablation:
-            rows = {name: ("ELCRec", {"use_ccl": ccl, "use_elcm": elcm}) for name, (ccl, elcm) in ABLATION.items()}
-        else:
-            models = [model.strip() for model in args.models.split(",") if model.strip()]
-            check_models(models)
-            for model in set(models) & set(UNSUPPORTED):
-                print(f"skipping {model}: it {UNSUPPORTED[model]}", file=sys.stderr)
-            rows = {model: (model, {}) for model in models if model not in UNSUPPORTED}
-            if not rows:
-                raise ValueError(f"no model left to run in --models {args.models}")
-        results = run_grid(rows, args.dataset, seeds, args.config_files, overrides, out / "runs")
-    except (ConfigError, UnknownModelError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    stem = "ablation" if args.ablation else "table"
+def ablation_rows() -> dict[str, tuple[str, dict[str, Any]]]:
+    """The paper's Figure 4 rows: ELCRec with each (use_ccl, use_elcm) setting."""
+    return {name: ("ELCRec", {"use_ccl": ccl, "use_elcm": elcm}) for name, (ccl, elcm) in ABLATION.items()}
+
+
+def model_rows(models: list[str]) -> tuple[dict[str, tuple[str, dict[str, Any]]], dict[str, str]]:
+    """One row per model that can run, and the unsupported ones with the reason they are skipped.
+
+    UnknownModelError when a name is neither this package's nor RecBole's.
+    """
+    check_models(models)
+    skipped = {model: UNSUPPORTED[model] for model in set(models) & set(UNSUPPORTED)}
+    return {model: (model, {}) for model in models if model not in UNSUPPORTED}, skipped
+
+
+def write_comparison(results: Mapping[str, list[dict[str, Any]]], out: Path, dataset: str,
+                     ablation: bool) -> tuple[pd.DataFrame, str]:
+    """The tables (and with ``ablation`` the bar chart) of a finished grid; the quality table and the file stem."""
+    stem = "ablation" if ablation else "table"
     shown = write_tables(results, out, stem)
-    if args.ablation:
+    if ablation:
         tests = {name: [run["test_result"] for run in runs] for name, runs in results.items()}
-        plot_ablation(tests, out / "ablation.png", f"ELCRec ablation on {args.dataset}")
-    print(markdown_table(shown))
-    print(f"tables in {out}/{stem}.md, {stem}.csv, {stem}-timing.md")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        plot_ablation(tests, out / "ablation.png", f"ELCRec ablation on {dataset}")
+    return shown, stem

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import socket
-import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,8 +15,6 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from recbole.utils import init_logger, init_seed
 
-from recbole_elcrec.cli import USER_ERRORS, run_overrides, summary_table
-from recbole_elcrec.cli import build_parser as build_run_parser
 from recbole_elcrec.config import build_config
 from recbole_elcrec.data.loaders import DeviceBatchLoader
 from recbole_elcrec.quick_start.run import build_model, load_data, results_path
@@ -143,31 +139,3 @@ def wait_for(processes: mp.ProcessContext, timeout: float | None) -> None:
             for process in processes.processes:
                 process.terminate()
             raise TimeoutError(f"distributed training did not finish within {timeout} s")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """``python -m recbole_elcrec.distributed``: the run command line plus --nproc, --backend, --port."""
-    parser = build_run_parser()
-    parser.prog = "python -m recbole_elcrec.distributed"
-    parser.add_argument("--nproc", type=int, default=2, help="processes (one per GPU under nccl; default 2)")
-    parser.add_argument("--backend", choices=("gloo", "nccl"), help="default nccl with CUDA, else gloo")
-    parser.add_argument("--port", type=int, help="rendezvous port on 127.0.0.1 (default: a free one)")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args, extra = build_parser().parse_known_args(argv)
-    try:
-        overrides = run_overrides(args, extra)
-        results = launch(args.model, args.dataset, args.config_files, overrides, args.nproc, args.backend,
-                         args.port, args.resume)
-    except USER_ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(summary_table(results[0]))
-    print(f"{len(results)} ranks ({results[0]['backend']}); replicas identical: {results[0]['replicas_identical']}")
-    return 0 if results[0]["replicas_identical"] else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
-
 import torch
 
 from recbole_elcrec.data.histories import sequence_batch, user_histories
-from recbole_elcrec.quick_start.restore import Trained, load_trained
+from recbole_elcrec.quick_start.restore import Trained
 
 
 class UnknownUserError(ValueError):
@@ -51,32 +48,3 @@ def recommend(trained: Trained, user_tokens: list[str], topk: int = 10) -> dict[
     item_field = trained.config["ITEM_ID_FIELD"]
     return {token: [str(item) for item in trained.dataset.id2token(item_field, ids[torch.isfinite(row)].numpy())]
             for token, row, ids in zip(user_tokens, values, indices, strict=True)}
-
-
-def parse_users(text: str) -> list[str]:
-    """``"1, 2,3"`` -> ``["1", "2", "3"]``; empty entries are dropped."""
-    return [token.strip() for token in text.split(",") if token.strip()]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.recommend", description=__doc__)
-    parser.add_argument("--checkpoint", required=True, help="a .pth written by run_recbole_elcrec.py")
-    parser.add_argument("--users", required=True, help="comma-separated original user ids, e.g. 1,2,3")
-    parser.add_argument("--topk", type=int, default=10, help="items per user (default 10)")
-    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the device of the training run)")
-    args = parser.parse_args(argv)
-    users = parse_users(args.users)
-    if not users:
-        parser.error("--users needs at least one user id")
-    try:
-        recommendations = recommend(load_trained(args.checkpoint, args.device), users, args.topk)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for user, items in recommendations.items():
-        print(f"{user}\t{' '.join(items)}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from recbole_elcrec.config import ConfigError, build_config, check_keys, parse_overrides, parse_value
+from recbole_elcrec.config import ConfigError, build_config, check_keys, parse_value
 from recbole_elcrec.evaluation.report import markdown_table, pyplot, save_figure
 from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
 
@@ -160,25 +159,6 @@ def _result_row(result, keys: list[str]) -> dict[str, Any]:
     return row
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m recbole_elcrec.tune", description=__doc__)
-    parser.add_argument("--model", default="ELCRec")
-    parser.add_argument("--dataset", default="ml-100k")
-    parser.add_argument("--config_files", nargs="+", default=[])
-    parser.add_argument("--alpha", help="alpha values or distribution, e.g. 0.01,0.1,1,10,100")
-    parser.add_argument("--k", help="number of intents n_clusters, e.g. 32,64,128,256,512")
-    parser.add_argument("--search", action="append", default=[], help="KEY=SPEC for any other config key")
-    parser.add_argument("--num-samples", type=int, default=1, help="samples per grid point (random search)")
-    parser.add_argument("--cpus-per-trial", type=float, default=1.0)
-    parser.add_argument("--gpus-per-trial", type=float, default=0.0, help="fractional GPUs allowed, e.g. 0.25")
-    parser.add_argument("--address", help="join an existing Ray cluster: auto or HOST:PORT")
-    parser.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all)")
-    parser.add_argument("--grace-period", type=int, default=5, help="ASHA: epochs before a trial may be stopped")
-    parser.add_argument("--out", default="results/tune", help="results folder; a rerun resumes from it")
-    parser.add_argument("--name", help="experiment name (default MODEL-DATASET)")
-    return parser
-
-
 def _base_settings(args: argparse.Namespace, overrides: dict[str, Any], out: Path) -> dict[str, Any]:
     """Run settings shared by every trial, with absolute paths (trials run in their own folders)."""
     config = build_config(args.model, args.dataset, args.config_files, overrides)
@@ -224,22 +204,3 @@ def run_search(args: argparse.Namespace, dimensions: list[Dimension], overrides:
         if not args.address:
             ray.shutdown()
     return write_reports(rows, dimensions, out)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args, extra = build_parser().parse_known_args(argv)
-    try:
-        dimensions = parse_search_space(args.alpha, args.k, args.search)
-        overrides = parse_overrides(extra)
-        check_keys(overrides, "the command line / overrides")
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    best = run_search(args, dimensions, overrides)
-    print(f"best configuration: {best['config']}  valid {best[VALID_SCORE]:.4f}  test {best['test']}")
-    print(f"reports: {Path(args.out).resolve()}/trials.md, trials.csv, best.json, sensitivity_*.png")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

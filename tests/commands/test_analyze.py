@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import pytest
 
+from recbole_elcrec.commands.analyze import main
 from recbole_elcrec.data.synthetic import generate_planted_intents, write_planted_dataset
-from recbole_elcrec.quick_start import analyze
 from recbole_elcrec.quick_start.run import run
 from tests.helpers import TINY_DATASET, TINY_USERS, assert_png, tiny_overrides
 
@@ -26,7 +26,7 @@ def planted(tmp_path_factory):
 
 
 def test_analyze_writes_every_output(tiny_checkpoint, tmp_path):
-    assert analyze.main(["--checkpoint", tiny_checkpoint, "--out", str(tmp_path), "--max-points", "50"]) == 0
+    assert main(["--checkpoint", tiny_checkpoint, "--out", str(tmp_path), "--max-points", "50"]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     intents = pd.read_csv(tmp_path / "intents.csv", dtype={"user_id": str})
     assert len(intents) == summary["users"] == TINY_USERS
@@ -48,7 +48,7 @@ def test_analyze_writes_every_output(tiny_checkpoint, tmp_path):
 
 def test_planted_intents_are_recovered(planted, tmp_path):
     checkpoint, truth = planted
-    assert analyze.main(["--checkpoint", checkpoint, "--out", str(tmp_path), "--truth", str(truth),
+    assert main(["--checkpoint", checkpoint, "--out", str(tmp_path), "--truth", str(truth),
                          "--max-points", "100"]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     print(f"planted NMI {summary['nmi']:.3f} ARI {summary['ari']:.3f}")
@@ -58,5 +58,5 @@ def test_planted_intents_are_recovered(planted, tmp_path):
 
 def test_analyze_rejects_a_model_without_intents(tiny_data_path, tmp_path, capsys):
     checkpoint = run("SASRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=1))["checkpoint"]
-    assert analyze.main(["--checkpoint", checkpoint, "--out", str(tmp_path / "out")]) == 2
+    assert main(["--checkpoint", checkpoint, "--out", str(tmp_path / "out")]) == 2
     assert "learns no intents" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 import pytest
 
+from recbole_elcrec.commands.curves import main
 from recbole_elcrec.evaluation import curves
 from tests.helpers import assert_png
 
@@ -10,7 +11,7 @@ from tests.helpers import assert_png
 def test_training_curves_from_results_or_checkpoint(tiny_checkpoint, tmp_path, source):
     run_file = tiny_checkpoint.replace(".pth", ".json") if source == "--results" else tiny_checkpoint
     out = tmp_path / "curves.png"
-    assert curves.main([source, run_file, "--out", str(out)]) == 0
+    assert main([source, run_file, "--out", str(out)]) == 0
     assert_png(out)
     history = curves.read_history(run_file)
     assert history[-1]["valid_score"] > 0
@@ -20,5 +21,5 @@ def test_training_curves_from_results_or_checkpoint(tiny_checkpoint, tmp_path, s
 def test_curves_without_history_is_an_error(tmp_path, capsys):
     empty = tmp_path / "empty.json"
     empty.write_text("{}")
-    assert curves.main(["--results", str(empty)]) == 2
+    assert main(["--results", str(empty)]) == 2
     assert "no per-epoch history" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """The distributed command takes the train command's arguments plus its own."""
 
-from recbole_elcrec.quick_start.distributed import build_parser
+from recbole_elcrec.commands.distributed import build_parser
 
 
 def test_command_line_takes_run_arguments():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from recbole_elcrec.cli import main, summary_table
+from recbole_elcrec.commands.train import main, summary_table
 
 
 @pytest.mark.parametrize(("argv", "message"), [

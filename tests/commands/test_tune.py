@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from recbole_elcrec.quick_start.tune import main
+from recbole_elcrec.commands.tune import main
 from tests.helpers import PNG_SIGNATURE, TINY_DATASET, tiny_overrides
 
 

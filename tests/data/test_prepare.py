@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from recbole_elcrec.commands.prepare import main
 from recbole_elcrec.data.prepare import (
     BENCHMARKS,
     DataFormatError,
@@ -21,7 +22,6 @@ from recbole_elcrec.data.prepare import (
     benchmark_url,
     download_benchmark,
     kcore_filter,
-    main,
     prepare_dataset,
     require_atomic_files,
 )
@@ -46,8 +46,8 @@ def pairs(table: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def prepare(*args: str | Path) -> int:
-    """``python -m recbole_elcrec.data prepare ARGS``, in process."""
-    return main(["prepare", *map(str, args)])
+    """``recbole-elcrec prepare ARGS``, in process."""
+    return main([*map(str, args)])
 
 
 def closed_port() -> int:
@@ -249,9 +249,9 @@ def test_missing_benchmark_gives_the_prepare_commands(tmp_path):
         require_atomic_files(tmp_path, "amazon-beauty")
     message = str(raised.value)
     assert str(tmp_path / "amazon-beauty" / "amazon-beauty.inter") in message
-    assert (f"python -m recbole_elcrec.data prepare --input /path/to/Beauty.txt --name amazon-beauty "
+    assert (f"recbole-elcrec prepare --input /path/to/Beauty.txt --name amazon-beauty "
             f"--out {tmp_path}") in message
-    assert f"python -m recbole_elcrec.data prepare --download amazon-beauty --out {tmp_path}" in message
+    assert f"recbole-elcrec prepare --download amazon-beauty --out {tmp_path}" in message
     assert isinstance(raised.value, FileNotFoundError)
 
 
@@ -346,7 +346,7 @@ def test_unreachable_download_says_how_to_get_the_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert f"cannot download {base}/data/Toys_and_Games.txt" in err and "by hand" in err
-    assert ("python -m recbole_elcrec.data prepare --input /path/to/Toys_and_Games.txt "
+    assert ("recbole-elcrec prepare --input /path/to/Toys_and_Games.txt "
             f"--name amazon-toys-games --out {tmp_path / 'd'}") in err
     assert not (tmp_path / "d").exists()
 

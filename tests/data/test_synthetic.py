@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recbole_elcrec.commands.synthetic import main
 from recbole_elcrec.data.prepare import prepare_dataset
-from recbole_elcrec.data.synthetic import generate_planted_intents, intent_blocks, main, write_planted_dataset
+from recbole_elcrec.data.synthetic import generate_planted_intents, intent_blocks, write_planted_dataset
 
 
 def first_action_of_each_user(user_ids: np.ndarray) -> np.ndarray:

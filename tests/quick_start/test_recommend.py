@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from recbole_elcrec.commands.recommend import main
 from recbole_elcrec.quick_start import recommend
 from recbole_elcrec.quick_start.restore import load_trained
 from recbole_elcrec.quick_start.run import run
@@ -45,7 +46,7 @@ def test_every_unseen_item_and_nothing_else_when_topk_exceeds_them(trained, seen
 
 
 def test_recommend_cli_prints_one_line_per_user(one_epoch_checkpoint, capsys):
-    assert recommend.main(["--checkpoint", one_epoch_checkpoint, "--users", "3, 9", "--topk", "3"]) == 0
+    assert main(["--checkpoint", one_epoch_checkpoint, "--users", "3, 9", "--topk", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[0] for line in lines] == ["3", "9"]
     assert all(len(line.split("\t")[1].split()) == 3 for line in lines)
@@ -54,7 +55,7 @@ def test_recommend_cli_prints_one_line_per_user(one_epoch_checkpoint, capsys):
 def test_unknown_user_is_named(trained, one_epoch_checkpoint, capsys):
     with pytest.raises(recommend.UnknownUserError, match="unknown user id.*nobody"):
         recommend.recommend(trained, ["3", "nobody"])
-    assert recommend.main(["--checkpoint", one_epoch_checkpoint, "--users", "3,nobody,999"]) == 2
+    assert main(["--checkpoint", one_epoch_checkpoint, "--users", "3,nobody,999"]) == 2
     assert "unknown user id(s) nobody, 999" in capsys.readouterr().err
 
 

@@ -1,4 +1,4 @@
-"""Command line of ``run_recbole_elcrec.py``: train and evaluate any RecBole model or ELCRec."""
+"""``recbole-elcrec train`` (and ``run_recbole_elcrec.py``): train and evaluate any RecBole model or ELCRec."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from recbole_elcrec.commands import PROG, overrides_help
 from recbole_elcrec.config import ConfigError, parse_overrides
 from recbole_elcrec.data.prepare import DataFormatError, DatasetNotFoundError
 from recbole_elcrec.trainer.trainer import NonFiniteLossError
@@ -17,9 +18,8 @@ USER_ERRORS = (ConfigError, DataFormatError, DatasetNotFoundError, UnknownModelE
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="run_recbole_elcrec.py",
-        description="Train and evaluate ELCRec or any RecBole model under one protocol. Any other "
-        "--key=value sets a RecBole/ELCRec config key, e.g. --epochs=50 --alpha=10 --n_clusters=256.",
+        prog=f"{PROG} train",
+        description=f"Train and evaluate ELCRec or any RecBole model under one protocol. {overrides_help()}",
     )
     parser.add_argument("--model", "-m", default="ELCRec", help="ELCRec or a RecBole model name (default ELCRec)")
     parser.add_argument("--dataset", "-d", default="ml-100k", help="dataset name (default ml-100k, built in)")

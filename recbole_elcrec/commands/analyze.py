@@ -1,0 +1,38 @@
+"""``recbole-elcrec analyze``: intent analysis of a checkpoint, written to a folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from recbole_elcrec.commands import PROG
+from recbole_elcrec.quick_start.analyze import analyze
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``recbole-elcrec analyze`` command line."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} analyze",
+        description="Intent analysis of a trained model: per-user intents, cluster sizes, t-SNE, top items, "
+        "and NMI/ARI against planted intents (--truth). The checkpoint's dataset files must still be at its data_path.",
+    )
+    parser.add_argument("--checkpoint", required=True, help="a .pth written by recbole-elcrec train")
+    parser.add_argument("--out", default="results/intents", help="output folder (default: results/intents)")
+    parser.add_argument("--truth", help="CSV user_id,intent of planted intents (NAME.intents.csv): adds NMI and ARI")
+    parser.add_argument("--max-points", type=int, default=2000, help="users shown in the t-SNE plot")
+    parser.add_argument("--top", type=int, default=10, help="top items listed per intent")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the device of the training run)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write every analysis output and print the summary; 2 for a missing file or a model without intents."""
+    args = build_parser().parse_args(argv)
+    try:
+        summary = analyze(args.checkpoint, args.out, args.truth, args.max_points, args.top, args.device)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(f"{key}: {value}" for key, value in summary.items()))
+    print(f"outputs in {args.out}")
+    return 0

@@ -1,0 +1,62 @@
+"""``recbole-elcrec compare``: models head to head under one protocol (Table 1), or the ablation (Figure 4)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from recbole_elcrec.commands import PROG, overrides_help
+from recbole_elcrec.config import ConfigError, check_keys, parse_overrides
+from recbole_elcrec.evaluation.report import markdown_table
+from recbole_elcrec.quick_start.compare import (
+    PAPER_MODELS,
+    ablation_rows,
+    model_rows,
+    run_grid,
+    seed_list,
+    write_comparison,
+)
+from recbole_elcrec.utils.registry import UnknownModelError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; unknown ``--key=value`` arguments are config overrides."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} compare",
+        description="Head-to-head comparison under one protocol: the paper's Table 1, timing tables and Figure 4 "
+        f"ablation. Finished runs are kept in OUT/runs, so a rerun resumes. {overrides_help('run')}",
+    )
+    parser.add_argument("--dataset", default="ml-100k", help="dataset name (default ml-100k)")
+    parser.add_argument("--models", default=PAPER_MODELS, help=f"comma-separated (default {PAPER_MODELS})")
+    parser.add_argument("--seeds", type=int, default=3, help="number of seeds (2020, 2021, ...)")
+    parser.add_argument("--config_files", nargs="+", default=[], help="YAML files, later ones win")
+    parser.add_argument("--ablation", action="store_true", help="the paper's Figure 4 rows of ELCRec instead")
+    parser.add_argument("--out", help="results folder (default results/compare-DATASET)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the comparison (or ``--ablation``) and write its tables; returns the exit status (2 on bad input)."""
+    args, extra = build_parser().parse_known_args(argv)
+    out = Path(args.out or f"results/compare-{args.dataset}")
+    try:
+        seeds = seed_list(args.seeds)
+        overrides = parse_overrides(extra)
+        check_keys(overrides, "the command line / overrides")
+        if args.ablation:
+            rows = ablation_rows()
+        else:
+            rows, skipped = model_rows([model.strip() for model in args.models.split(",") if model.strip()])
+            for model, reason in skipped.items():
+                print(f"skipping {model}: it {reason}", file=sys.stderr)
+            if not rows:
+                raise ValueError(f"no model left to run in --models {args.models}")
+        results = run_grid(rows, args.dataset, seeds, args.config_files, overrides, out / "runs")
+    except (ConfigError, UnknownModelError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    shown, stem = write_comparison(results, out, args.dataset, args.ablation)
+    print(markdown_table(shown))
+    print(f"tables in {out}/{stem}.md, {stem}.csv, {stem}-timing.md")
+    return 0

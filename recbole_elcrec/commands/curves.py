@@ -1,0 +1,38 @@
+"""``recbole-elcrec curves``: plot a run's training curves (loss terms, validation score, live intents) as a PNG."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from recbole_elcrec.commands import PROG
+from recbole_elcrec.evaluation.curves import plot_curves, read_history
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``recbole-elcrec curves`` command line."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} curves",
+        description="Training curves of a run (every loss term, the validation score and any live-intent count "
+        "per epoch) as a PNG, from its results JSON or any of its checkpoints.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="a .pth written by the run (best or -last)")
+    source.add_argument("--results", help="the run's results .json (written beside the checkpoint)")
+    parser.add_argument("--out", help="PNG to write (default: beside the input, NAME-curves.png)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Plot the curves; 2 when the file is missing or holds no history."""
+    args = build_parser().parse_args(argv)
+    run_file = Path(args.checkpoint or args.results)
+    out = args.out or str(run_file.with_suffix("")) + "-curves.png"
+    try:
+        path = plot_curves(read_history(run_file), out, run_file.stem)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
+    return 0
