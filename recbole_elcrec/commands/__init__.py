@@ -7,6 +7,7 @@ command is one line in ``COMMANDS`` plus its module.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import importlib
 import sys
@@ -25,6 +26,11 @@ COMMANDS: dict[str, str] = {
     "curves": "plot a run's loss terms, validation score and live intents per epoch as a PNG",
     "distributed": "train with several processes (DDP): gloo on CPU, nccl with one GPU per process",
 }
+
+
+def command_parser(name: str, description: str) -> argparse.ArgumentParser:
+    """The argument parser of command ``name``, its usage line showing ``recbole-elcrec <name>``."""
+    return argparse.ArgumentParser(prog=f"{PROG} {name}", description=description)
 
 
 def overrides_help(each: str = "") -> str:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from recbole_elcrec.commands import PROG
+from recbole_elcrec.commands import command_parser
 from recbole_elcrec.quick_start.analyze import analyze
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``recbole-elcrec analyze`` command line."""
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} analyze",
-        description="Intent analysis of a trained model: per-user intents, cluster sizes, t-SNE, top items, "
+    parser = command_parser(
+        "analyze",
+        "Intent analysis of a trained model: per-user intents, cluster sizes, t-SNE, top items, "
         "and NMI/ARI against planted intents (--truth). The checkpoint's dataset files must still be at its data_path.",
     )
     parser.add_argument("--checkpoint", required=True, help="a .pth written by recbole-elcrec train")

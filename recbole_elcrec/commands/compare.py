@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from recbole_elcrec.commands import PROG, overrides_help
+from recbole_elcrec.commands import command_parser, overrides_help
 from recbole_elcrec.config import ConfigError, check_keys, parse_overrides
 from recbole_elcrec.evaluation.report import markdown_table
 from recbole_elcrec.quick_start.compare import (
@@ -22,9 +22,9 @@ from recbole_elcrec.utils.registry import UnknownModelError
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line; unknown ``--key=value`` arguments are config overrides."""
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} compare",
-        description="Head-to-head comparison under one protocol: the paper's Table 1, timing tables and Figure 4 "
+    parser = command_parser(
+        "compare",
+        "Head-to-head comparison under one protocol: the paper's Table 1, timing tables and Figure 4 "
         f"ablation. Finished runs are kept in OUT/runs, so a rerun resumes. {overrides_help('run')}",
     )
     parser.add_argument("--dataset", default="ml-100k", help="dataset name (default ml-100k)")

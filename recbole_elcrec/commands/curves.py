@@ -6,15 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from recbole_elcrec.commands import PROG
+from recbole_elcrec.commands import command_parser
 from recbole_elcrec.evaluation.curves import plot_curves, read_history
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``recbole-elcrec curves`` command line."""
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} curves",
-        description="Training curves of a run (every loss term, the validation score and any live-intent count "
+    parser = command_parser(
+        "curves",
+        "Training curves of a run (every loss term, the validation score and any live-intent count "
         "per epoch) as a PNG, from its results JSON or any of its checkpoints.",
     )
     source = parser.add_mutually_exclusive_group(required=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from recbole_elcrec.commands import PROG
+from recbole_elcrec.commands import command_parser
 from recbole_elcrec.data.prepare import (
     BASE_URL_ENV,
     BENCHMARKS,
@@ -49,9 +49,9 @@ def _dataset_name(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``recbole-elcrec prepare`` command line."""
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} prepare",
-        description="Convert the paper's sequence files (user item item ..., one user per line) or an interaction "
+    parser = command_parser(
+        "prepare",
+        "Convert the paper's sequence files (user item item ..., one user per line) or an interaction "
         "table (CSV/TSV of user, item, timestamp) into the RecBole atomic file OUT/NAME/NAME.inter, offline; "
         "or --download a paper benchmark file first (SHA-256 verified).",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from recbole_elcrec.commands import PROG
+from recbole_elcrec.commands import command_parser
 from recbole_elcrec.quick_start.recommend import recommend
 from recbole_elcrec.quick_start.restore import load_trained
 
@@ -17,9 +17,9 @@ def parse_users(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``recbole-elcrec recommend`` command line."""
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} recommend",
-        description="Top-k recommendations for given users from a trained checkpoint, in original ids, history "
+    parser = command_parser(
+        "recommend",
+        "Top-k recommendations for given users from a trained checkpoint, in original ids, history "
         "excluded: one line per user, 'user<TAB>item item ...'.",
     )
     parser.add_argument("--checkpoint", required=True, help="a .pth written by recbole-elcrec train")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from recbole_elcrec.commands import PROG
+from recbole_elcrec.commands import command_parser
 from recbole_elcrec.data.synthetic import generate_planted_intents, write_planted_dataset
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``recbole-elcrec synthetic`` command line."""
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} synthetic",
-        description="Synthetic sequences with planted user intents, for tests, scale benchmarks and cluster-quality "
+    parser = command_parser(
+        "synthetic",
+        "Synthetic sequences with planted user intents, for tests, scale benchmarks and cluster-quality "
         "checks: every user follows one intent, a disjoint block of items. Writes OUT/NAME/NAME.inter and "
         "NAME.intents.csv (user_id,intent) for 'recbole-elcrec analyze --truth'.",
     )

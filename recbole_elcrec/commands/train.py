@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from recbole_elcrec.commands import PROG, overrides_help
+from recbole_elcrec.commands import command_parser, overrides_help
 from recbole_elcrec.config import ConfigError, parse_overrides
 from recbole_elcrec.data.prepare import DataFormatError, DatasetNotFoundError
 from recbole_elcrec.trainer.trainer import NonFiniteLossError
@@ -17,9 +17,9 @@ USER_ERRORS = (ConfigError, DataFormatError, DatasetNotFoundError, UnknownModelE
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} train",
-        description=f"Train and evaluate ELCRec or any RecBole model under one protocol. {overrides_help()}",
+    parser = command_parser(
+        "train",
+        f"Train and evaluate ELCRec or any RecBole model under one protocol. {overrides_help()}",
     )
     parser.add_argument("--model", "-m", default="ELCRec", help="ELCRec or a RecBole model name (default ELCRec)")
     parser.add_argument("--dataset", "-d", default="ml-100k", help="dataset name (default ml-100k, built in)")

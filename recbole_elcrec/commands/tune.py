@@ -6,16 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from recbole_elcrec.commands import PROG, overrides_help
+from recbole_elcrec.commands import command_parser, overrides_help
 from recbole_elcrec.config import ConfigError, check_keys, parse_overrides
 from recbole_elcrec.quick_start.tune import VALID_SCORE, parse_search_space, run_search
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``recbole-elcrec tune`` command line; unknown ``--key=value`` arguments fix a setting for every trial."""
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} tune",
-        description="Ray Tune search over ELCRec's alpha and k (or any config key), locally or on an existing Ray "
+    parser = command_parser(
+        "tune",
+        "Ray Tune search over ELCRec's alpha and k (or any config key), locally or on an existing Ray "
         f"cluster, with ASHA stopping weak trials early. {overrides_help('trial')}",
     )
     parser.add_argument("--model", default="ELCRec", help="ELCRec or a RecBole model name (default ELCRec)")
