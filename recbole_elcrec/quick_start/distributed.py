@@ -53,6 +53,16 @@ def make_distributed(config, rank: int, world_size: int) -> None:
     config["nproc"] = world_size
 
 
+def make_run_folders(config) -> None:
+    """Create the checkpoint and log folders of a run if missing.
+
+    RecBole's ``ensure_dir`` checks, then creates; ranks starting together can both see the folder
+    missing and the slower one fails with FileExistsError. ``exist_ok`` creation first avoids that.
+    """
+    for folder in (config["checkpoint_dir"], Path("log") / str(config["model"])):  # log/: RecBole's LOGROOT
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+
 def train_rank(rank: int, world_size: int, backend: str, model: str, dataset: str, config_files: list[str],
                overrides: Mapping[str, Any], resume: str | None = None) -> dict[str, Any]:
     """Train and test on this rank (process group already initialised); returns this rank's results."""
@@ -60,6 +70,7 @@ def train_rank(rank: int, world_size: int, backend: str, model: str, dataset: st
     config = build_config(model, dataset, config_files, rank_overrides(overrides, backend, rank))
     config["device"] = device
     init_seed(config["seed"], config["reproducibility"])
+    make_run_folders(config)
     init_logger(config)
     _, train_data, valid_data, test_data = load_data(config)
     model_instance = build_model(config, train_data)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from recbole_elcrec.quick_start.distributed import launch, rank_overrides
+from recbole_elcrec.quick_start.distributed import launch, make_run_folders, rank_overrides
 from tests.helpers import TINY_DATASET, tiny_overrides
 
 
@@ -24,3 +24,11 @@ def test_rank_settings_silence_other_ranks_and_pick_devices():
     assert rank_overrides({"epochs": 1}, "gloo", 1) == {"epochs": 1, "fast_train": True, "gpu_id": "",
                                                         "state": "ERROR", "show_progress": False}
     assert rank_overrides({}, "nccl", 0) == {"fast_train": True}
+
+
+def test_run_folders_are_created_once_and_again_without_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = {"checkpoint_dir": str(tmp_path / "saved" / "ddp"), "model": "ELCRec"}
+    make_run_folders(config)
+    make_run_folders(config)  # a second rank finding the folders already there
+    assert (tmp_path / "saved" / "ddp").is_dir() and (tmp_path / "log" / "ELCRec").is_dir()
