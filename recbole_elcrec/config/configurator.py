@@ -37,7 +37,7 @@ EXTRA_KEYS = frozenset({
     "model", "dataset", "config_files", "local_rank", "world_size", "nproc", "ip", "port", "offset",
     "single_spec", "device", "MODEL_TYPE", "MODEL_INPUT_TYPE", "eval_type", "valid_neg_sample_args",
     "test_neg_sample_args", "wandb_project", "log_wandb", "enable_amp", "enable_scaler", "transform",
-    "fast_train", "amp_dtype", "compile",
+    "fast_train", "amp_dtype", "compile", "eval_protocol", "train_mode", "length_buckets", "position_alignment",
 })
 MODEL_SECTION = "models"
 

@@ -1,1 +1,1 @@
-"""Evaluation and reporting: result tables, intent analysis of a trained model, training curves, Markdown and PNG."""
+"""Evaluation and reporting: the evaluation protocols, result tables, intent analysis, curves, Markdown, PNG."""

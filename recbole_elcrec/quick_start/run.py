@@ -14,10 +14,13 @@ from recbole.data import create_dataset, data_preparation
 from recbole.utils import init_logger, init_seed
 
 from recbole_elcrec.config import build_config, known_dataset_names
-from recbole_elcrec.data.loaders import fast_train_loader
+from recbole_elcrec.data.loaders import compile_encoder, fast_train_loader
 from recbole_elcrec.data.prepare import DatasetNotFoundError, require_atomic_files
+from recbole_elcrec.data.sequences import TRAIN_MODES, sequence_train_loader
+from recbole_elcrec.evaluation.protocol import protocol_loaders, protocol_of
+from recbole_elcrec.model.base import ContrastiveSequentialRecommender
 from recbole_elcrec.utils.io import atomic_write_json
-from recbole_elcrec.utils.registry import resolve_trainer
+from recbole_elcrec.utils.registry import PACKAGE_MODELS, resolve_trainer
 
 BUILTIN_DATASETS = ("ml-100k",)  # shipped inside the recbole wheel
 
@@ -47,11 +50,31 @@ def results_path(checkpoint_file: str | os.PathLike) -> Path:
 
 
 def load_data(config) -> tuple:
-    """The RecBole dataset and its train/valid/test loaders, after checking the files exist."""
+    """The RecBole dataset and its train/valid/test loaders (validation and test under the run's protocol).
+
+    Checks first that the files exist.
+    """
     ensure_dataset_files(config)
     dataset = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, dataset)
+    valid_data, test_data = protocol_loaders(config, train_data, valid_data, test_data)
     return dataset, train_data, valid_data, test_data
+
+
+def training_loader(config, train_data, model):
+    """The loader the model trains on: sequence mode's, the device-resident one (``fast_train``) or RecBole's."""
+    mode = config["train_mode"] or "prefix"
+    if mode not in TRAIN_MODES:
+        raise ValueError(f"train_mode must be one of {TRAIN_MODES}, got {mode!r}")
+    if mode == "sequence":
+        if not isinstance(model, ContrastiveSequentialRecommender):
+            raise ValueError(f"train_mode: sequence is for this package's models ({', '.join(PACKAGE_MODELS)}); "
+                             f"RecBole's {type(model).__name__} trains on RecBole's prefix rows: "
+                             "set train_mode: prefix")
+        if config["compile"]:
+            compile_encoder(model, config["device"])
+        return sequence_train_loader(config, train_data)
+    return fast_train_loader(config, train_data, model) if config["fast_train"] else train_data
 
 
 def build_model(config, train_data):
@@ -92,8 +115,7 @@ def run(
     logger.info(recbole_dataset)
     model_instance = build_model(config, train_data)
     logger.info(model_instance)
-    if config["fast_train"]:
-        train_data = fast_train_loader(config, train_data, model_instance)
+    train_data = training_loader(config, train_data, model_instance)
 
     trainer = resolve_trainer(config.model_class)(config, model_instance)
     trainer.run_spec = {"model": model, "dataset": dataset, "config_files": config_files, "overrides": overrides}
@@ -112,6 +134,8 @@ def run(
         "dataset": dataset,
         "seed": config["seed"],
         "valid_metric": config["valid_metric"],
+        "eval_protocol": protocol_of(config),
+        "train_mode": config["train_mode"] or "prefix",
         "best_valid_score": float(best_valid_score),
         "best_valid_result": _plain_metrics(best_valid_result),
         "test_result": _plain_metrics(test_result),
