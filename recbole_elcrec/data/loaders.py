@@ -131,9 +131,16 @@ def fast_train_loader(config: Any, train_data: Any, model: torch.nn.Module | Non
     """The device-resident loader for ``config``'s training settings; compiles the encoder if ``compile``."""
     if model is not None and config["compile"]:
         compile_encoder(model, config["device"])
+    rank, world_size = rank_and_world_size(config)
     return DeviceBatchLoader(
         train_data, batch_size=int(config["train_batch_size"]), device=config["device"],
         shuffle=bool(getattr(train_data, "shuffle", True)), seed=int(config["seed"]),
-        rank=int(config["local_rank"] or 0) if not config["single_spec"] else 0,
-        world_size=int(config["world_size"] or 1) if not config["single_spec"] else 1,
+        rank=rank, world_size=world_size,
     )
+
+
+def rank_and_world_size(config: Any) -> tuple[int, int]:
+    """This process's rank and the number of processes: ``(0, 1)`` outside distributed training."""
+    if config["single_spec"]:
+        return 0, 1
+    return int(config["local_rank"] or 0), int(config["world_size"] or 1)

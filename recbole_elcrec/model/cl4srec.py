@@ -25,6 +25,6 @@ class CL4SRec(ContrastiveSequentialRecommender):
 
     def calculate_loss(self, interaction) -> tuple[torch.Tensor, torch.Tensor]:
         """The weighted terms, in the order of ``LOSS_TERMS``; RecBole's trainer sums them."""
-        seq_output, _, view_a, view_b = self._encode_views(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        next_item = self._next_item_loss(seq_output, interaction[self.POS_ITEM_ID])
+        hidden, _, view_a, view_b = self._encode_views(interaction)
+        next_item = self._next_item_loss(hidden, interaction)
         return next_item, self.cl_weight * sequence_info_nce(view_a, view_b, self.temperature)

@@ -76,10 +76,8 @@ class ELCRec(ContrastiveSequentialRecommender):
 
     def calculate_loss(self, interaction) -> tuple[torch.Tensor, ...]:
         """The weighted terms of Eq. 7, in the order of ``LOSS_TERMS``; RecBole's trainer sums them."""
-        item_seq = interaction[self.ITEM_SEQ]
-        item_seq_len = interaction[self.ITEM_SEQ_LEN]
-        seq_output, original, view_a, view_b = self._encode_views(item_seq, item_seq_len)
-        next_item = self._next_item_loss(seq_output, interaction[self.POS_ITEM_ID])
+        hidden, original, view_a, view_b = self._encode_views(interaction)
+        next_item = self._next_item_loss(hidden, interaction)
         seq_cl, intent_cl = self._contrastive_losses(original, view_a, view_b)
         clustering = cluster_loss(original, self._live_centres()) if self.use_elcm else next_item.new_zeros(())
         return next_item, self.ccl_weight * seq_cl, self.ccl_weight * intent_cl, self.alpha * clustering

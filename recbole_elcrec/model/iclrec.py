@@ -44,9 +44,8 @@ class ICLRec(ContrastiveSequentialRecommender):
 
     def calculate_loss(self, interaction) -> tuple[torch.Tensor, ...]:
         """The weighted terms, in the order of ``LOSS_TERMS``; no intent term before the first E-step."""
-        seq_output, original, view_a, view_b = self._encode_views(interaction[self.ITEM_SEQ],
-                                                                  interaction[self.ITEM_SEQ_LEN])
-        next_item = self._next_item_loss(seq_output, interaction[self.POS_ITEM_ID])
+        hidden, original, view_a, view_b = self._encode_views(interaction)
+        next_item = self._next_item_loss(hidden, interaction)
         seq_cl = sequence_info_nce(view_a, view_b, self.temperature)
         intent_cl = next_item.new_zeros(())
         if bool(self.centroids_ready):

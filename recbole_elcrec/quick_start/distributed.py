@@ -17,6 +17,7 @@ from recbole.utils import init_logger, init_seed
 
 from recbole_elcrec.config import build_config
 from recbole_elcrec.data.loaders import DeviceBatchLoader
+from recbole_elcrec.data.sequences import sequence_train_loader
 from recbole_elcrec.quick_start.run import build_model, load_data, results_path
 from recbole_elcrec.trainer.distributed import data_parallel_trainer_class, state_digests
 from recbole_elcrec.utils.io import atomic_write_json
@@ -74,8 +75,11 @@ def train_rank(rank: int, world_size: int, backend: str, model: str, dataset: st
     init_logger(config)
     _, train_data, valid_data, test_data = load_data(config)
     model_instance = build_model(config, train_data)
-    loader = DeviceBatchLoader(train_data, int(config["train_batch_size"]), device, shuffle=True,
-                               seed=int(config["seed"]), rank=rank, world_size=world_size)
+    if (config["train_mode"] or "prefix") == "sequence":
+        loader = sequence_train_loader(config, train_data, rank, world_size)
+    else:
+        loader = DeviceBatchLoader(train_data, int(config["train_batch_size"]), device, shuffle=True,
+                                   seed=int(config["seed"]), rank=rank, world_size=world_size)
     trainer = data_parallel_trainer_class(resolve_trainer(config.model_class))(config, model_instance)
     trainer.run_spec = {"model": model, "dataset": dataset, "config_files": config_files,
                         "overrides": dict(overrides), "world_size": world_size, "backend": backend}

@@ -7,25 +7,8 @@ from typing import Any
 
 import torch
 
+from recbole_elcrec.data.sequences import longest_sequence_per_user
 from recbole_elcrec.trainer.trainer import ELCRecTrainer
-
-
-def longest_sequence_per_user(users: torch.Tensor, lengths: torch.Tensor,
-                              times: torch.Tensor | None = None) -> torch.Tensor:
-    """Row index of one training sequence per user: the longest, the latest target on ties.
-
-    RecBole turns every prefix of a user's training items into a row; the longest (latest) one is the
-    user's whole training history, the sequence ICLRec clusters (``items[:-3]`` in its code).
-    ``times`` (the targets' timestamps) breaks ties between windows truncated to the same length.
-    """
-    order = torch.arange(len(users), device=users.device)
-    for key in (times, lengths, users):  # stable sorts, least significant key first
-        if key is not None:
-            order = order[torch.sort(key[order], stable=True).indices]
-    sorted_users = users[order]
-    last_of_user = torch.ones_like(sorted_users, dtype=torch.bool)
-    last_of_user[:-1] = sorted_users[1:] != sorted_users[:-1]
-    return order[last_of_user]
 
 
 class ICLRecTrainer(ELCRecTrainer):

@@ -18,6 +18,7 @@ PACKAGE_MODELS: dict[str, tuple[str, str]] = {
     "ELCRec": ("recbole_elcrec.model.elcrec", "recbole_elcrec.trainer.trainer:ELCRecTrainer"),
     "CL4SRec": ("recbole_elcrec.model.cl4srec", "recbole_elcrec.trainer.trainer:ELCRecTrainer"),
     "ICLRec": ("recbole_elcrec.model.iclrec", "recbole_elcrec.trainer.iclrec:ICLRecTrainer"),
+    "SASRec": ("recbole_elcrec.model.sasrec", "recbole_elcrec.trainer.trainer:ELCRecTrainer"),
 }
 # wraps RecBole's trainer of any other model in this package's safe, atomic checkpoints
 SAFE_TRAINER_FACTORY = "recbole_elcrec.trainer.checkpoint:safe_trainer_class"
@@ -53,7 +54,7 @@ def _class_name_in(module_path: str) -> str:
 
 def _close_model_names(name: str) -> list[str]:
     modules = recbole_model_modules()
-    candidates = {model.lower(): model for model in PACKAGE_MODELS} | {key: key for key in modules}
+    candidates = {key: key for key in modules} | {model.lower(): model for model in PACKAGE_MODELS}
     matches = difflib.get_close_matches(name.lower(), list(candidates), n=3, cutoff=0.6)
     return [_class_name_in(modules[m]) if m in modules and m not in map(str.lower, PACKAGE_MODELS) else candidates[m]
             for m in matches]
@@ -76,7 +77,7 @@ def resolve_model(name: str) -> type:
     suggestion = f" Did you mean {', '.join(hint)}?" if hint else ""
     raise UnknownModelError(
         f"unknown model {name!r}.{suggestion} This package provides {', '.join(PACKAGE_MODELS)}; "
-        f"any RecBole model works by its class name (e.g. SASRec, GRU4Rec, BERT4Rec)."
+        f"any other RecBole model works by its class name (e.g. GRU4Rec, BERT4Rec, Caser)."
     )
 
 

@@ -2,8 +2,8 @@
 
 import torch
 
+from recbole_elcrec.data.sequences import longest_sequence_per_user
 from recbole_elcrec.quick_start.run import run
-from recbole_elcrec.trainer.iclrec import longest_sequence_per_user
 from recbole_elcrec.utils.compat import load_checkpoint
 from tests.helpers import TINY_DATASET, TINY_USERS, tiny_overrides
 
