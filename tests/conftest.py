@@ -27,6 +27,17 @@ def tiny_checkpoint(tiny_data_path, tmp_path_factory) -> str:
     return run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path))["checkpoint"]
 
 
+@pytest.fixture(scope="session")
+def tiny_loaders(tiny_data_path, tmp_path_factory):
+    """``(config, dataset, train, valid, test)`` of ELCRec's settings on the tiny dataset, paper protocol."""
+    from recbole_elcrec.config import build_config
+    from recbole_elcrec.quick_start.run import load_data
+
+    config = build_config("ELCRec", TINY_DATASET, [], tiny_overrides(tmp_path_factory.mktemp("loaders"),
+                                                                     tiny_data_path))
+    return (config, *load_data(config))
+
+
 @pytest.fixture(autouse=True)
 def _few_threads():
     """Keep tests light on the 2-core CI machine."""

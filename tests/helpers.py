@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
 TINY_DATASET = "tiny"
 TINY_USERS = 60  # users of the tiny dataset
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The paper's benchmark files and the authors' released model, beside the checkout (never copied into it).
+SHARED = Path(os.environ.get("RECBOLE_ELCREC_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+
+
+def tiny_raw_sequences(data_path: Path) -> dict[str, list[str]]:
+    """Every user's item tokens of the tiny dataset, in time order, read straight from its file."""
+    sequences: dict[str, list[str]] = {}
+    for line in (data_path / TINY_DATASET / f"{TINY_DATASET}.inter").read_text().splitlines()[1:]:
+        user, item, _ = line.split("\t")
+        sequences.setdefault(user, []).append(item)
+    return sequences
 
 
 def tiny_overrides(tmp_path: Path, data_path: Path, **extra) -> dict:

@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "recommend": "top-k items for given users from a checkpoint, their history excluded",
     "curves": "plot a run's loss terms, validation score and live intents per epoch as a PNG",
     "distributed": "train with several processes (DDP): gloo on CPU, nccl with one GPU per process",
+    "convert": "turn a model trained by the authors' ELCRec code into a checkpoint of this package",
+    "evaluate": "validation and test metrics of a checkpoint under a chosen protocol, without training",
 }
 
 

@@ -57,9 +57,10 @@ class UserSequenceLoader:
     """Training batches of whole user sequences, drawn from length buckets and cut to their longest sequence.
 
     Every epoch the users are ordered by length (at random among equal lengths) and split into
-    ``length_buckets`` buckets of equal size (fewer if a bucket would hold less than a batch); each bucket is shuffled and cut into batches, and the
-    batches of all buckets are shuffled together. Every user is seen once per epoch and a batch holds
-    users of similar length, so little of it is padding; ``length_buckets=1`` gives plain shuffled
+    ``length_buckets`` buckets of equal size (fewer if a bucket would hold less than a batch); each
+    bucket is shuffled and cut into batches, and the batches of all buckets are shuffled together.
+    Every user is seen once per epoch and a batch holds users of similar length, so little of it is
+    padding; ``length_buckets=1`` gives plain shuffled
     batches. The rows live on ``device``; batch plans are made on the host from the lengths, so cutting
     a batch needs no device synchronisation. With ``world_size > 1`` rank ``r`` takes batches
     ``r, r + world_size, ...`` of the same plan (its generator is seeded alike on every rank); the plan

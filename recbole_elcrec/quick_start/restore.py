@@ -35,15 +35,17 @@ def run_settings(checkpoint: dict[str, Any], path: str | os.PathLike) -> dict[st
     return spec
 
 
-def load_trained(checkpoint_path: str | os.PathLike, device: str | None = None) -> Trained:
+def load_trained(checkpoint_path: str | os.PathLike, device: str | None = None,
+                 overrides: dict[str, Any] | None = None) -> Trained:
     """Load ``checkpoint_path`` and rebuild its config, data and model (eval mode) from the recorded run settings.
 
     The dataset files must still be where the run read them (its ``data_path``); ``device``
-    (``cpu``, ``cuda``, ``cuda:1``) overrides the device the run used.
+    (``cpu``, ``cuda``, ``cuda:1``) overrides the device the run used; ``overrides`` settings that do
+    not change the model (``eval_protocol``, ``eval_batch_size``, ...).
     """
     checkpoint = load_checkpoint(checkpoint_path, map_location=device or "cpu")
     spec = run_settings(checkpoint, checkpoint_path)
-    overrides = {**spec.get("overrides", {}), "show_progress": False}
+    overrides = {**spec.get("overrides", {}), "show_progress": False, **(overrides or {})}
     if device is not None:
         overrides["use_gpu"] = torch.device(device).type != "cpu"
     config = build_config(spec["model"], spec["dataset"], spec.get("config_files", []), overrides)

@@ -89,3 +89,21 @@ def test_fuse_intent_shift_and_concat():
     assert fuse_intent(h, centres, assignment, "concat").tolist() == [[1.0, 0.0, 0.0, 1.0]]
     with pytest.raises(ValueError, match="intent_fusion"):
         fuse_intent(h, centres, assignment, "add")
+
+
+def test_chunked_cross_entropy_matches_the_plain_one(monkeypatch):
+    from recbole_elcrec.model import losses
+
+    monkeypatch.setattr(losses, "CE_CHUNK_ROWS", 3)  # several chunks and a short last one
+    generator = torch.Generator().manual_seed(0)
+    hidden = torch.randn(10, 4, generator=generator, requires_grad=True)
+    weight = torch.randn(7, 4, generator=generator, requires_grad=True)
+    targets = torch.randint(0, 7, (10,), generator=generator)
+    plain = torch.nn.functional.cross_entropy(hidden @ weight.T, targets)
+    plain_grads = torch.autograd.grad(plain * 2.5, (hidden, weight))
+    chunked = losses.full_cross_entropy(hidden, weight, targets)
+    chunked_grads = torch.autograd.grad(chunked * 2.5, (hidden, weight))
+    assert torch.allclose(plain, chunked, atol=1e-6)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(plain_grads, chunked_grads, strict=True))
+    with torch.no_grad():
+        assert torch.allclose(losses.full_cross_entropy(hidden, weight, targets), plain, atol=1e-6)
