@@ -8,7 +8,7 @@ from pathlib import Path
 
 from recbole_elcrec.commands import command_parser, overrides_help
 from recbole_elcrec.config import ConfigError, check_keys, parse_overrides
-from recbole_elcrec.evaluation.report import markdown_table
+from recbole_elcrec.evaluation.results import RecordError
 from recbole_elcrec.quick_start.compare import (
     PAPER_MODELS,
     ablation_rows,
@@ -25,21 +25,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser = command_parser(
         "compare",
         "Head-to-head comparison under one protocol: the paper's Table 1, timing tables and Figure 4 "
-        f"ablation. Finished runs are kept in OUT/runs, so a rerun resumes. {overrides_help('run')}",
+        "ablation. Each finished run's record is kept as OUT/<dataset>/<protocol>/<model>-<loss>-seed<k>.json, "
+        "so a rerun resumes, and OUT/tables.md is rebuilt from every record under OUT. "
+        f"{overrides_help('run')}",
     )
     parser.add_argument("--dataset", default="ml-100k", help="dataset name (default ml-100k)")
     parser.add_argument("--models", default=PAPER_MODELS, help=f"comma-separated (default {PAPER_MODELS})")
     parser.add_argument("--seeds", type=int, default=3, help="number of seeds (2020, 2021, ...)")
     parser.add_argument("--config_files", nargs="+", default=[], help="YAML files, later ones win")
     parser.add_argument("--ablation", action="store_true", help="the paper's Figure 4 rows of ELCRec instead")
-    parser.add_argument("--out", help="results folder (default results/compare-DATASET)")
+    parser.add_argument("--out", default="results", help="results folder (default results/)")
+    parser.add_argument("--tables", metavar="ROOT", help="only rebuild ROOT/tables.md from the records under ROOT "
+                        "(no training)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison (or ``--ablation``) and write its tables; returns the exit status (2 on bad input)."""
     args, extra = build_parser().parse_known_args(argv)
-    out = Path(args.out or f"results/compare-{args.dataset}")
+    if args.tables:
+        return rebuild_tables(Path(args.tables))
+    out = Path(args.out)
     try:
         seeds = seed_list(args.seeds)
         overrides = parse_overrides(extra)
@@ -52,11 +58,20 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipping {model}: it {reason}", file=sys.stderr)
             if not rows:
                 raise ValueError(f"no model left to run in --models {args.models}")
-        results = run_grid(rows, args.dataset, seeds, args.config_files, overrides, out / "runs")
+        run_grid(rows, args.dataset, seeds, args.config_files, overrides, out)
     except (ConfigError, UnknownModelError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    shown, stem = write_comparison(results, out, args.dataset, args.ablation)
-    print(markdown_table(shown))
-    print(f"tables in {out}/{stem}.md, {stem}.csv, {stem}-timing.md")
+    return rebuild_tables(out)
+
+
+def rebuild_tables(root: Path) -> int:
+    """Write and print ``root/tables.md`` from the run records under ``root``; 2 when none can be read."""
+    try:
+        written = write_comparison(root)
+    except RecordError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(written.read_text())
+    print(f"tables in {written}")
     return 0

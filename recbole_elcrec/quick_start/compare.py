@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from tqdm import tqdm
 
 from recbole_elcrec.config import build_config
-from recbole_elcrec.evaluation.report import markdown_table
-from recbole_elcrec.evaluation.tables import plot_ablation, quality_table, timing_table
+from recbole_elcrec.evaluation.protocol import protocol_of
+from recbole_elcrec.evaluation.results import ABLATION_PREFIX, read_record, record_path, write_tables_report
 from recbole_elcrec.utils.hardware import peak_gpu_memory_mb
-from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
+from recbole_elcrec.utils.io import atomic_write_json
 from recbole_elcrec.utils.registry import UnknownModelError, resolve_model
 
 PAPER_MODELS = "ELCRec,ICLRec,CL4SRec,SASRec,BERT4Rec,GRU4Rec,Caser,S3Rec,BPR"
@@ -59,46 +57,42 @@ def check_models(models: list[str]) -> None:
 
 def load_finished_run(path: Path, dataset: str) -> dict[str, Any]:
     """A results file of an earlier run, refused when it belongs to another dataset (a reused --out)."""
-    record = json.loads(path.read_text())
+    record = read_record(path)
     if record.get("dataset", dataset) != dataset:
         raise ValueError(f"{path} holds a run on dataset {record['dataset']!r}, not {dataset!r}: "
                          f"choose another --out or remove that folder")
     return record
 
 
-def run_grid(rows: Mapping[str, tuple[str, dict[str, Any]]], dataset: str, seeds: list[int], config_files: list[str],
-             overrides: dict[str, Any], runs_dir: Path,
-             runner: Callable[..., dict] = run_once) -> dict[str, list[dict[str, Any]]]:
-    """Run every (row, seed) whose results file is missing; returns all results per row.
+def loss_regime(dataset: str, config_files: list[str], overrides: dict[str, Any]) -> str:
+    """The next-item loss of a comparison, ELCRec's (``CE`` or ``BCE``): the ``<loss>`` of every record's name."""
+    return str(overrides.get("loss_type") or build_config("ELCRec", dataset, config_files, overrides)["loss_type"])
 
-    ``rows`` maps a row name to its model and extra settings. One JSON per run in ``runs_dir``
-    (written atomically), so an interrupted comparison resumes where it stopped.
+
+def run_grid(rows: Mapping[str, tuple[str, dict[str, Any]]], dataset: str, seeds: list[int], config_files: list[str],
+             overrides: dict[str, Any], root: Path,
+             runner: Callable[..., dict] = run_once) -> dict[str, list[dict[str, Any]]]:
+    """Run every (row, seed) whose record is missing under ``root``; returns all records per row.
+
+    ``rows`` maps a row name to its model and extra settings. Each run's record is written atomically to
+    ``root/<dataset>/<protocol>/<row>-<loss>-seed<k>.json`` as soon as it finishes, so an interrupted
+    comparison resumes where it stopped and every table can be rebuilt from the records alone.
     """
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in rows}
+    loss = loss_regime(dataset, config_files, overrides)
+    protocol = protocol_of(build_config("ELCRec", dataset, config_files, overrides))
     jobs = [(name, seed) for name in rows for seed in seeds]
     for name, seed in tqdm(jobs, desc="Runs", ncols=100):
         model, extra = rows[name]
-        path = runs_dir / f"{name.replace('+', 'plus_')}-seed{seed}.json"
+        path = record_path(root, dataset, protocol, name, loss, seed)
         if path.is_file():
             results[name].append(load_finished_run(path, dataset))
             continue
         settings = {**overrides, **shared_loss_overrides(model, dataset, config_files, overrides), **extra}
-        record = runner(model, dataset, seed, config_files, settings)
+        record = {**runner(model, dataset, seed, config_files, settings), "row": name, "loss": loss}
         atomic_write_json(path, record)
         results[name].append(record)
     return results
-
-
-def write_tables(results: Mapping[str, list[dict[str, Any]]], out: Path, stem: str) -> pd.DataFrame:
-    """``stem.md`` / ``stem.csv`` (quality) and ``stem-timing.md`` / ``.csv``; returns the quality table."""
-    tests = {name: [run["test_result"] for run in runs] for name, runs in results.items() if runs}
-    shown, numeric = quality_table(tests)
-    atomic_write_text(out / f"{stem}.md", markdown_table(shown))
-    atomic_write_text(out / f"{stem}.csv", numeric.to_csv(index=False))
-    timing = timing_table({name: runs for name, runs in results.items() if runs})
-    atomic_write_text(out / f"{stem}-timing.md", markdown_table(timing))
-    atomic_write_text(out / f"{stem}-timing.csv", timing.to_csv(index=False))
-    return shown
 
 
 def seed_list(count: int) -> list[int]:
@@ -109,8 +103,9 @@ def seed_list(count: int) -> list[int]:
 
 
 def ablation_rows() -> dict[str, tuple[str, dict[str, Any]]]:
-    """The paper's Figure 4 rows: ELCRec with each (use_ccl, use_elcm) setting."""
-    return {name: ("ELCRec", {"use_ccl": ccl, "use_elcm": elcm}) for name, (ccl, elcm) in ABLATION.items()}
+    """The paper's Figure 4 rows: ELCRec with each (use_ccl, use_elcm) setting; the full model is ELCRec's own row."""
+    return {(name if name == "ELCRec" else ABLATION_PREFIX + name): ("ELCRec", {"use_ccl": ccl, "use_elcm": elcm})
+            for name, (ccl, elcm) in ABLATION.items()}
 
 
 def model_rows(models: list[str]) -> tuple[dict[str, tuple[str, dict[str, Any]]], dict[str, str]]:
@@ -123,12 +118,6 @@ def model_rows(models: list[str]) -> tuple[dict[str, tuple[str, dict[str, Any]]]
     return {model: (model, {}) for model in models if model not in UNSUPPORTED}, skipped
 
 
-def write_comparison(results: Mapping[str, list[dict[str, Any]]], out: Path, dataset: str,
-                     ablation: bool) -> tuple[pd.DataFrame, str]:
-    """The tables (and with ``ablation`` the bar chart) of a finished grid; the quality table and the file stem."""
-    stem = "ablation" if ablation else "table"
-    shown = write_tables(results, out, stem)
-    if ablation:
-        tests = {name: [run["test_result"] for run in runs] for name, runs in results.items()}
-        plot_ablation(tests, out / "ablation.png", f"ELCRec ablation on {dataset}")
-    return shown, stem
+def write_comparison(root: Path) -> Path:
+    """Every table of every comparison under ``root``, rebuilt from the run records alone (``root/tables.md``)."""
+    return write_tables_report(root)

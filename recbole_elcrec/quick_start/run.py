@@ -6,10 +6,12 @@ import difflib
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from time import time
 from typing import Any
 
+import torch
 from recbole.data import create_dataset, data_preparation
 from recbole.utils import init_logger, init_seed
 
@@ -19,6 +21,8 @@ from recbole_elcrec.data.prepare import DatasetNotFoundError, require_atomic_fil
 from recbole_elcrec.data.sequences import TRAIN_MODES, sequence_train_loader
 from recbole_elcrec.evaluation.protocol import protocol_loaders, protocol_of
 from recbole_elcrec.model.base import ContrastiveSequentialRecommender
+from recbole_elcrec.trainer.checkpoint import plain_values
+from recbole_elcrec.utils.hardware import device_name, package_commit
 from recbole_elcrec.utils.io import atomic_write_json
 from recbole_elcrec.utils.registry import PACKAGE_MODELS, resolve_trainer
 
@@ -83,8 +87,62 @@ def build_model(config, train_data):
     return config.model_class(config, train_data.dataset).to(config["device"])
 
 
+# run bookkeeping that does not change results, left out of a run's recorded settings
+NOT_SETTINGS = ("data_path", "checkpoint_dir", "show_progress", "state", "device", "gpu_id", "use_gpu", "log_wandb",
+                "wandb_project", "save_dataset", "save_dataloaders", "dataset_save_path", "dataloaders_save_path",
+                "local_rank", "single_spec", "nproc", "world_size", "ip", "port", "offset")
+
+
+def recorded_settings(config) -> dict[str, Any]:
+    """Every final setting of a run that can change its result, as plain JSON values."""
+    return {key: plain_values(value) for key, value in sorted(config.final_config_dict.items())
+            if key not in NOT_SETTINGS}
+
+
 def _plain_metrics(result: Mapping[str, Any] | None) -> dict[str, float]:
     return {key: float(value) for key, value in (result or {}).items()}
+
+
+class TimeCapReached(Exception):
+    """Training ran longer than ``time_cap_minutes``; the best checkpoint so far is tested."""
+
+
+class ValidationWatch:
+    """RecBole's ``callback_fn`` after every validation: records the scores and enforces ``time_cap_minutes``.
+
+    Works alike for this package's trainer and RecBole's: on the cap it raises ``TimeCapReached``, which
+    leaves the trainer's ``fit`` after that epoch's best checkpoint is written.
+    """
+
+    def __init__(self, cap_minutes: float | None, bigger: bool, then: Callable[[int, float], None] | None = None):
+        self.cap_seconds = None if cap_minutes is None else float(cap_minutes) * 60
+        self.bigger = bigger
+        self.then = then
+        self.start = time()
+        self.scores: list[tuple[int, float]] = []  # (epoch index, validation score)
+        self.capped = False
+
+    def __call__(self, epoch_idx: int, valid_score: float) -> None:
+        self.scores.append((int(epoch_idx), float(valid_score)))
+        if self.then:
+            self.then(epoch_idx, valid_score)
+        if self.cap_seconds is not None and time() - self.start > self.cap_seconds:
+            self.capped = True
+            raise TimeCapReached
+
+    def best_epoch(self) -> int | None:
+        """The first epoch (0-based) that reached the best validation score seen."""
+        if not self.scores:
+            return None
+        best = (max if self.bigger else min)(score for _, score in self.scores)
+        return next(epoch for epoch, score in self.scores if score == best)
+
+    def stop_reason(self, epochs: int) -> str:
+        """Why training ended: ``time cap``, ``early stopping`` (before the epoch cap) or ``epoch cap``."""
+        if self.capped:
+            return "time cap"
+        last = self.scores[-1][0] + 1 if self.scores else epochs
+        return "early stopping" if last < epochs else "epoch cap"
 
 
 def run(
@@ -122,11 +180,17 @@ def run(
     if resume:
         trainer.resume_checkpoint(resume)
 
+    watch = ValidationWatch(config["time_cap_minutes"], config["valid_metric_bigger"], callback_fn)
     start = time()
-    best_valid_score, best_valid_result = trainer.fit(
-        train_data, valid_data, saved=saved, show_progress=config["show_progress"], callback_fn=callback_fn
-    )
+    try:
+        best_valid_score, best_valid_result = trainer.fit(
+            train_data, valid_data, saved=saved, show_progress=config["show_progress"], callback_fn=watch
+        )
+    except TimeCapReached:
+        logger.info(f"time cap of {config['time_cap_minutes']} minutes reached; testing the best checkpoint")
+        best_valid_score, best_valid_result = trainer.best_valid_score, trainer.best_valid_result
     train_seconds = time() - start
+    stop_reason = watch.stop_reason(config["epochs"])
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
 
     result = {
@@ -136,6 +200,11 @@ def run(
         "valid_metric": config["valid_metric"],
         "eval_protocol": protocol_of(config),
         "train_mode": config["train_mode"] or "prefix",
+        "loss_type": config["loss_type"],
+        "stop_reason": stop_reason,
+        "converged": stop_reason == "early stopping",
+        "best_epoch": watch.best_epoch(),
+        "epochs_trained": watch.scores[-1][0] + 1 if watch.scores else None,
         "best_valid_score": float(best_valid_score),
         "best_valid_result": _plain_metrics(best_valid_result),
         "test_result": _plain_metrics(test_result),
@@ -145,6 +214,11 @@ def run(
         "checkpoint": trainer.saved_model_file if saved else None,
         "resume_checkpoint": getattr(trainer, "last_checkpoint_file", None) if saved else None,
         "log_file": next((h.baseFilename for h in logger.handlers if hasattr(h, "baseFilename")), None),
+        "hardware": device_name(config["device"]),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": package_commit(),
+        "torch": torch.__version__,
+        "settings": recorded_settings(config),
     }
     if saved:
         result["results_file"] = str(atomic_write_json(results_path(trainer.saved_model_file), result))

@@ -1,10 +1,11 @@
-"""Hardware facts for reports and benchmarks: the device's name and peak memory."""
+"""Facts for reports and benchmarks: the device's name, peak memory, the package's commit."""
 
 from __future__ import annotations
 
 import os
 import platform
 import resource
+import subprocess
 from pathlib import Path
 
 import torch
@@ -44,3 +45,16 @@ def reset_peak_memory(device: torch.device | str) -> None:
 def peak_gpu_memory_mb() -> float | None:
     """Peak GPU memory allocated by torch since the last reset, in MB; None without CUDA."""
     return torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+
+
+def package_commit() -> str | None:
+    """The git commit of this package's checkout (``+dirty`` with uncommitted changes); None outside git."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}+dirty" if dirty else commit

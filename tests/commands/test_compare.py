@@ -7,7 +7,7 @@ import pytest
 from recbole_elcrec.commands.compare import main
 from recbole_elcrec.evaluation.tables import METRICS
 from recbole_elcrec.quick_start import compare
-from tests.helpers import PNG_SIGNATURE, TINY_DATASET, tiny_overrides
+from tests.helpers import TINY_DATASET, tiny_overrides
 
 
 def test_unknown_model_is_named(capsys):
@@ -29,18 +29,21 @@ def test_real_comparison_on_tiny_data(tiny_data_path, tmp_path, capsys):
     assert main(argv + [f"--{key}={value}" for key, value in settings.items()]) == 0
     captured = capsys.readouterr()
     assert "skipping S3Rec" in captured.err
-    table = (tmp_path / "c" / "table.md").read_text()
-    assert table.count("**") == 8 and table.count("<u>") == 4
-    run_file = json.loads((tmp_path / "c" / "runs" / "ELCRec-seed2021.json").read_text())
+    tables = (tmp_path / "c" / "tables.md").read_text()
+    assert "no run has converged" in tables  # one epoch of a 1-epoch cap: both models hit the epoch cap
+    capped = tables.split("did **not** converge")[1]
+    assert capped.count("**") == 8 and capped.count("<u>") == 4 and "| ELCRec (epoch cap) | 2 |" in capped
+    run_file = json.loads((tmp_path / "c" / TINY_DATASET / "paper" / "ELCRec-CE-seed2021.json").read_text())
     assert run_file["seed"] == 2021 and set(run_file["test_result"]) == set(METRICS)
+    assert run_file["stop_reason"] == "epoch cap" and run_file["converged"] is False and run_file["commit"]
+    assert run_file["settings"]["n_clusters"] == 4 and "data_path" not in run_file["settings"]
 
 
 def test_real_ablation_on_tiny_data(tiny_data_path, tmp_path):
     settings = tiny_overrides(tmp_path, tiny_data_path, epochs=1)
     argv = ["--dataset", TINY_DATASET, "--ablation", "--seeds", "1", "--out", str(tmp_path / "a")]
     assert main(argv + [f"--{key}={value}" for key, value in settings.items()]) == 0
-    assert (tmp_path / "a" / "ablation.png").read_bytes().startswith(PNG_SIGNATURE)
-    table = (tmp_path / "a" / "ablation.md").read_text()
-    assert all(f"| {name} |" in table for name in compare.ABLATION)
-    run_file = json.loads((tmp_path / "a" / "runs" / "plus_CCL-seed2020.json").read_text())
+    tables = (tmp_path / "a" / "tables.md").read_text().split("Figure 4 ablation", 1)[1]
+    assert all(f"| {name} (epoch cap) |" in tables for name in compare.ABLATION)
+    run_file = json.loads((tmp_path / "a" / TINY_DATASET / "paper" / "ablation-plus_CCL-CE-seed2020.json").read_text())
     assert run_file["model"] == "ELCRec" and run_file["history"][0]["cluster"] == 0  # +CCL: no cluster loss

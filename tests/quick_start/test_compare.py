@@ -4,17 +4,19 @@ import json
 
 import pytest
 
-from recbole_elcrec.evaluation.tables import plot_ablation
 from recbole_elcrec.quick_start import compare
 from tests.evaluation.test_tables import metrics
 from tests.helpers import PNG_SIGNATURE
+
+RUNS = "ml-100k/paper"  # records of the comparisons below: results/<dataset>/<protocol>/
 
 
 def fake_runner(calls):
     def runner(model, dataset, seed, config_files, settings):
         calls.append((model, seed, settings))
-        return {"test_result": metrics(0.1 * (seed - 2019)), "train_seconds": 2.0, "epochs_run": 2,
-                "peak_gpu_memory_mb": None, "device": "CPU"}
+        return {"dataset": dataset, "eval_protocol": "paper", "test_result": metrics(0.1 * (seed - 2019)),
+                "train_seconds": 2.0, "epochs_trained": 2, "best_epoch": 1, "stop_reason": "early stopping",
+                "converged": True, "hardware": "CPU"}
     return runner
 
 
@@ -22,8 +24,8 @@ def test_runs_are_resumable(tmp_path):
     calls = []
     rows = {"SASRec": ("SASRec", {}), "ELCRec": ("ELCRec", {})}
     compare.run_grid(rows, "ml-100k", [2020, 2021], [], {}, tmp_path, fake_runner(calls))
-    assert len(calls) == 4 and len(list(tmp_path.glob("*.json"))) == 4
-    (tmp_path / "SASRec-seed2021.json").unlink()
+    assert len(calls) == 4 and len(list((tmp_path / RUNS).glob("*-CE-seed*.json"))) == 4
+    (tmp_path / RUNS / "SASRec-CE-seed2021.json").unlink()
     results = compare.run_grid(rows, "ml-100k", [2020, 2021], [], {}, tmp_path, fake_runner(calls))
     assert len(calls) == 5 and calls[-1][:2] == ("SASRec", 2021)
     assert [len(runs) for runs in results.values()] == [2, 2]
@@ -32,13 +34,16 @@ def test_runs_are_resumable(tmp_path):
 def test_finished_run_file_is_not_retrained(tmp_path):
     calls = []
     finished = {"dataset": "ml-100k", "test_result": metrics(0.9), "train_seconds": 1.0, "epochs_run": 1}
-    (tmp_path / "SASRec-seed2020.json").write_text(json.dumps(finished))
+    (tmp_path / RUNS).mkdir(parents=True)
+    (tmp_path / RUNS / "SASRec-CE-seed2020.json").write_text(json.dumps(finished))
     results = compare.run_grid({"SASRec": ("SASRec", {})}, "ml-100k", [2020], [], {}, tmp_path, fake_runner(calls))
     assert calls == [] and results["SASRec"] == [finished]
 
 
 def test_run_file_of_another_dataset_is_refused(tmp_path):
-    (tmp_path / "SASRec-seed2020.json").write_text(json.dumps({"dataset": "yelp", "test_result": metrics(0.1)}))
+    (tmp_path / RUNS).mkdir(parents=True)
+    (tmp_path / RUNS / "SASRec-CE-seed2020.json").write_text(json.dumps({"dataset": "yelp",
+                                                                         "test_result": metrics(0.1)}))
     with pytest.raises(ValueError, match="holds a run on dataset 'yelp', not 'ml-100k'"):
         compare.run_grid({"SASRec": ("SASRec", {})}, "ml-100k", [2020], [], {}, tmp_path, fake_runner([]))
 
@@ -51,12 +56,12 @@ def test_baselines_share_elcrecs_next_item_loss(tmp_path):
     assert compare.shared_loss_overrides("SASRec", "ml-100k", [], {"alpha": 1}) == {"loss_type": "CE"}
 
 
-def test_ablation_tables_and_chart(tmp_path):
-    results = {name: [{"test_result": metrics(0.1 * (i + 1)), "train_seconds": 1.0, "epochs_run": 1}]
-               for i, name in enumerate(compare.ABLATION)}
-    compare.write_tables(results, tmp_path, "ablation")
-    plot_ablation({name: [run["test_result"] for run in runs] for name, runs in results.items()},
-                          tmp_path / "ablation.png", "test")
-    assert (tmp_path / "ablation.png").read_bytes().startswith(PNG_SIGNATURE)
-    assert "| **0.4000** |" in (tmp_path / "ablation.md").read_text()  # one run: no spurious ± 0
-    assert "| 1.0 | 1.0 | 1.0 | n/a (CPU) |" in (tmp_path / "ablation-timing.md").read_text()
+def test_ablation_rows_write_their_records_and_the_tables(tmp_path):
+    compare.run_grid(compare.ablation_rows(), "ml-100k", [2020, 2021], [], {}, tmp_path, fake_runner([]))
+    names = sorted(path.name for path in (tmp_path / RUNS).glob("*.json"))
+    assert names[:2] == ["ELCRec-CE-seed2020.json", "ELCRec-CE-seed2021.json"]
+    assert "ablation-plus_CCL-CE-seed2020.json" in names and len(names) == 8
+    tables = compare.write_comparison(tmp_path).read_text()
+    assert "Figure 4 ablation" in tables and "| +ELCM | 2 |" in tables
+    png = next(tmp_path.glob("ablation-ml-100k-paper-CE.png"))
+    assert png.read_bytes().startswith(PNG_SIGNATURE)

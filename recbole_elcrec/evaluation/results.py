@@ -1,0 +1,136 @@
+"""Run records kept as results/<dataset>/<protocol>/<row>-<loss>-seed<k>.json, and every table rebuilt from them."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recbole_elcrec.evaluation.report import markdown_table
+from recbole_elcrec.evaluation.tables import mean_std, plot_ablation, quality_table
+from recbole_elcrec.utils.io import atomic_write_text
+
+ABLATION_PREFIX = "ablation-"
+ABLATION_ROWS = ("baseline", "+CCL", "+ELCM", "ELCRec")  # the paper's Figure 4; ELCRec is the full model's row
+TABLES_FILE = "tables.md"
+
+
+def row_file_stem(row: str) -> str:
+    """A row name as a file name part: ``+CCL`` -> ``plus_CCL``."""
+    return row.replace("+", "plus_")
+
+
+def record_path(root: str | Path, dataset: str, protocol: str, row: str, loss: str, seed: int) -> Path:
+    """Where the record of one run lives: ``root/<dataset>/<protocol>/<row>-<loss>-seed<k>.json``."""
+    return Path(root) / dataset / protocol / f"{row_file_stem(row)}-{loss}-seed{seed}.json"
+
+
+class RecordError(ValueError):
+    """A results file cannot be read as a run record; the message names it."""
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """One run record; RecordError naming the file when it is not valid JSON or lacks test metrics."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RecordError(f"{path}: not a readable results JSON ({error}); remove it or rerun that run") from None
+    if not isinstance(record, dict) or "test_result" not in record:
+        raise RecordError(f"{path}: no 'test_result' in it; expected a run record written by recbole-elcrec")
+    return record
+
+
+def read_records(root: str | Path) -> list[dict[str, Any]]:
+    """Every run record under ``root`` (``<dataset>/<protocol>/*.json``), in file-name order."""
+    return [read_record(path) for path in sorted(Path(root).glob("*/*/*.json"))]
+
+
+def group_records(records: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, list[dict[str, Any]]]]:
+    """Records by (dataset, protocol, loss) and then by row, rows in first-seen order."""
+    groups: dict[tuple[str, str, str], dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for record in records:
+        key = (record["dataset"], record["eval_protocol"], record["loss"])
+        groups[key][record["row"]].append(record)
+    return {key: dict(rows) for key, rows in sorted(groups.items())}
+
+
+def _tests(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, float]]]:
+    return {row: [run["test_result"] for run in runs] for row, runs in rows.items() if runs}
+
+
+def timing_rows(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """Per row: runs, training minutes, epochs, seconds per epoch, best epoch, minutes to it, why runs stopped."""
+    table = []
+    for row, runs in rows.items():
+        minutes = [run["train_seconds"] / 60 for run in runs]
+        epochs = [run.get("epochs_trained") or run.get("epochs_run") for run in runs]
+        per_epoch = [run["train_seconds"] / count for run, count in zip(runs, epochs, strict=True) if count]
+        best = [run["best_epoch"] + 1 for run in runs if run.get("best_epoch") is not None]
+        to_best = [seconds * b / 60 for seconds, b in zip(per_epoch, best, strict=False)]
+        reasons = sorted({run.get("stop_reason", "?") for run in runs})
+        table.append({
+            "model": row, "runs": len(runs),
+            "train minutes": "{:.1f} ± {:.1f}".format(*mean_std(minutes)) if len(runs) > 1 else f"{minutes[0]:.1f}",
+            "epochs": f"{np.mean(epochs):.1f}", "s / epoch": f"{np.mean(per_epoch):.1f}" if per_epoch else "n/a",
+            "best epoch": f"{np.mean(best):.1f}" if best else "n/a",
+            "minutes to best": f"{np.mean(to_best):.1f}" if to_best else "n/a",
+            "stopped by": ", ".join(reasons), "hardware": runs[0].get("hardware", runs[0].get("device", "?")),
+        })
+    return pd.DataFrame(table)
+
+
+def split_by_convergence(rows: dict[str, list[dict[str, Any]]]) -> tuple[dict, dict]:
+    """Runs ended by early stopping per row, and the others per row named ``row (why they stopped)``."""
+    converged = {row: [run for run in runs if run.get("converged")] for row, runs in rows.items()}
+    capped = {row: [run for run in runs if not run.get("converged")] for row, runs in rows.items()}
+    return ({row: runs for row, runs in converged.items() if runs},
+            {f"{row} ({', '.join(sorted({run.get('stop_reason', '?') for run in runs}))})": runs
+             for row, runs in capped.items() if runs})
+
+
+def quality_sections(rows: dict[str, list[dict[str, Any]]], what: str) -> list[str]:
+    """Markdown of the converged runs' table and, apart, the table of runs that hit a cap."""
+    converged, capped = split_by_convergence(rows)
+    parts = []
+    if converged:
+        parts += [f"{what}: test metrics of runs ended by early stopping (mean ± std over seeds; bold best, "
+                  "underlined runner-up; last row: two-sided paired t-test of best vs runner-up over seeds):\n\n",
+                  markdown_table(quality_table(_tests(converged))[0])]
+    else:
+        parts.append(f"{what}: no run has converged (ended by early stopping) yet.\n")
+    if capped:
+        parts += [f"\n{what}, runs that did **not** converge (ended by a time or epoch cap; not comparable with "
+                  "converged runs):\n\n", markdown_table(quality_table(_tests(capped))[0])]
+    return parts
+
+
+def section(dataset: str, protocol: str, loss: str, rows: dict[str, list[dict[str, Any]]], figure_dir: Path) -> str:
+    """The Markdown of one (dataset, protocol, loss): Table 1 of converged runs, capped runs, timing, ablation."""
+    models = {row: runs for row, runs in rows.items() if not row.startswith(ABLATION_PREFIX)}
+    parts = [f"### {dataset}: {protocol} protocol, {loss} next-item loss\n\n"]
+    parts += quality_sections(models, "Table 1")
+    parts += ["\nTraining time of every run above:\n\n", markdown_table(timing_rows(models))]
+    ablation = {name: rows.get(name if name == "ELCRec" else ABLATION_PREFIX + name, []) for name in ABLATION_ROWS}
+    if any(ablation[name] for name in ABLATION_ROWS[:-1]):
+        parts += ["\n"] + quality_sections({name: runs for name, runs in ablation.items() if runs},
+                                           "Figure 4 ablation (baseline: neither CCL nor ELCM)")
+        converged, _ = split_by_convergence(ablation)
+        if converged:
+            figure = figure_dir / f"ablation-{dataset}-{protocol}-{loss}.png"
+            plot_ablation(_tests(converged), figure, f"ELCRec ablation, {dataset}, {loss} (converged runs)")
+            parts.append(f"\n![ELCRec ablation on {dataset}]({figure.as_posix()})\n")
+    return "".join(parts)
+
+
+def write_tables_report(root: str | Path) -> Path:
+    """Rebuild every table from the records under ``root`` alone into ``root/tables.md`` (and ablation PNGs)."""
+    root = Path(root)
+    groups = group_records(read_records(root))
+    if not groups:
+        raise RecordError(f"no run records under {root} (expected {root}/<dataset>/<protocol>/*.json)")
+    text = "\n".join(section(*key, rows, root) for key, rows in groups.items())
+    return atomic_write_text(root / TABLES_FILE, text)

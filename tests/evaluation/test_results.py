@@ -1,0 +1,49 @@
+"""Tables rebuilt from run records alone: converged runs in Table 1, capped ones apart, t-test, file errors."""
+
+import json
+
+import pytest
+
+from recbole_elcrec.evaluation.results import RecordError, record_path, write_tables_report
+from tests.evaluation.test_tables import metrics
+
+
+def write_record(root, row, seed, ndcg, stop="early stopping", loss="CE", dataset="beauty"):
+    record = {"dataset": dataset, "eval_protocol": "paper", "row": row, "loss": loss, "seed": seed,
+              "test_result": metrics(ndcg), "train_seconds": 600.0, "epochs_trained": 30, "best_epoch": 9,
+              "stop_reason": stop, "converged": stop == "early stopping", "hardware": "test CPU"}
+    path = record_path(root, dataset, "paper", row, loss, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record))
+
+
+def test_table_1_holds_converged_runs_only_and_capped_runs_stand_apart(tmp_path):
+    for seed, (elcrec, sasrec) in zip((2020, 2021, 2022), ((0.30, 0.20), (0.32, 0.21), (0.31, 0.25)), strict=True):
+        write_record(tmp_path, "ELCRec", seed, elcrec)
+        write_record(tmp_path, "SASRec", seed, sasrec)
+    write_record(tmp_path, "GRU4Rec", 2020, 0.9, stop="time cap")
+    text = write_tables_report(tmp_path).read_text()
+    table_1, capped = text.split("did **not** converge")
+    assert "| ELCRec | 3 | **0.3100 ± 0.0100** |" in table_1 and "<u>0.2200 ± 0.0265</u>" in table_1
+    assert "GRU4Rec" not in table_1 and "| GRU4Rec (time cap) | 1 |" in capped
+    assert "| p (best vs runner-up) |  | 0.0" in table_1  # paired t-test over the three seeds
+    assert "| SASRec | 3 | 10.0 ± 0.0 | 30.0 | 20.0 | 10.0 | 3.3 | early stopping | test CPU |" in capped
+
+
+def test_groups_by_dataset_protocol_and_loss(tmp_path):
+    write_record(tmp_path, "ELCRec", 2020, 0.3)
+    write_record(tmp_path, "ELCRec", 2020, 0.2, loss="BCE")
+    write_record(tmp_path, "ELCRec", 2020, 0.1, dataset="toys")
+    headings = [line for line in write_tables_report(tmp_path).read_text().splitlines() if line.startswith("### ")]
+    assert headings == ["### beauty: paper protocol, BCE next-item loss",
+                        "### beauty: paper protocol, CE next-item loss", "### toys: paper protocol, CE next-item loss"]
+
+
+def test_a_truncated_record_is_named(tmp_path):
+    write_record(tmp_path, "ELCRec", 2020, 0.3)
+    broken = record_path(tmp_path, "beauty", "paper", "SASRec", "CE", 2020)
+    broken.write_text('{"dataset": "beauty", "test_res')
+    with pytest.raises(RecordError, match=r"SASRec-CE-seed2020.json: not a readable results JSON"):
+        write_tables_report(tmp_path)
+    with pytest.raises(RecordError, match="no run records under"):
+        write_tables_report(tmp_path / "empty")
