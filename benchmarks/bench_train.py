@@ -1,139 +1,110 @@
-"""Training speed, memory and test accuracy of several models, with or without the device-resident loader.
+"""Training speed, memory and test quality of models and training modes, each run in a fresh process.
 
-Run: python benchmarks/bench_train.py --dataset Beauty --data-path dataset --models ELCRec,SASRec --epochs 50 \
-         --out results/bench_train
-or:  python benchmarks/bench_train.py --input shared/Beauty.txt --models ELCRec,SASRec --no-fast --out results/bt
-Any other --key=value is passed to every run as a config override. Prints a Markdown table and writes it
-with a JSON report to --out.
+Run: python benchmarks/bench_train.py --dataset amazon-beauty --data-path dataset --models ELCRec,SASRec \
+         --modes sequence,prefix --out results
+or:  python benchmarks/bench_train.py --input ../shared/data/Beauty.txt --dataset amazon-beauty --epochs 5
+Every run's record goes to OUT/<dataset>/<protocol>/<row>-<loss>-seed<k>.json (the compare harness's records,
+so `recbole-elcrec compare --tables OUT` includes them; a prefix-mode run of this package's models is the row
+<model>-prefix). Prints a Markdown table and writes it with a JSON report as OUT/bench_train-<dataset>.md/.json:
+seconds per epoch (validation included), epochs and minutes to the best validation score, the run's peak memory
+and test HR/NDCG@5/20 under the run's protocol (the paper's by default). Any other --key=value is a config
+override for every run (e.g. --epochs=5 --length_buckets=1).
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
-import statistics
+import concurrent.futures
+import multiprocessing
 import sys
-import tempfile
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from time import perf_counter
 from typing import Any
-from unittest import mock
 
 import pandas as pd
-import torch
 
-import recbole_elcrec.quick_start.run as run_module
 from recbole_elcrec.config import parse_overrides
 from recbole_elcrec.data.prepare import prepare_dataset
 from recbole_elcrec.evaluation.report import markdown_table
-from recbole_elcrec.utils.hardware import device_name, peak_memory_bytes, reset_peak_memory
+from recbole_elcrec.quick_start.compare import run_grid, run_once, seed_list
 from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
+from recbole_elcrec.utils.registry import PACKAGE_MODELS
 
 METRICS = ("hit@5", "ndcg@5", "hit@20", "ndcg@20")
 
 
-def timed_trainer_class(trainer_class: type, epoch_seconds: list[float]) -> type:
-    """``trainer_class`` that appends the wall time of every training epoch (data loading included) to the list."""
+def _run_and_measure(model: str, dataset: str, seed: int, config_files: list[str], settings: dict) -> dict:
+    """``run_once`` plus this process's peak resident memory (the process runs nothing else)."""
+    import resource
 
-    def _train_epoch(self, *args, **kwargs):
-        start = perf_counter()
-        losses = trainer_class._train_epoch(self, *args, **kwargs)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        epoch_seconds.append(perf_counter() - start)
-        return losses
-
-    return type(f"Timed{trainer_class.__name__}", (trainer_class,), {"_train_epoch": _train_epoch})
+    record = run_once(model, dataset, seed, config_files, settings)
+    return {**record, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def timing_resolver(epoch_seconds: list[float]) -> Callable[[type], type]:
-    """``run``'s trainer lookup, returning timed trainers."""
-    resolve = run_module.resolve_trainer
-    return lambda model_class: timed_trainer_class(resolve(model_class), epoch_seconds)
+def isolated_runner(model: str, dataset: str, seed: int, config_files: list[str], settings: dict) -> dict:
+    """One run in a fresh spawned process, so its peak memory and timings are its own."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_run_and_measure, model, dataset, seed, config_files, settings).result()
 
 
-def best_epoch(scores: list[tuple[int, float]]) -> int | None:
-    """The first epoch (1-based count) that reached the best validation score."""
-    if not scores:
-        return None
-    top = max(score for _, score in scores)
-    return next(epoch for epoch, score in scores if score == top) + 1
+def bench_rows(models: list[str], modes: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Row name -> (model, settings): this package's models in every mode (``<model>-prefix`` for prefix mode),
+    RecBole's models in their prefix mode only."""
+    rows = {}
+    for model in models:
+        for mode in modes if model in PACKAGE_MODELS else ["prefix"]:
+            name = model if mode == "sequence" or model not in PACKAGE_MODELS else f"{model}-{mode}"
+            rows[name] = (model, {"train_mode": mode} if model in PACKAGE_MODELS else {})
+    return rows
 
 
-def benchmark_model(model: str, dataset: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """Train and test one model; its timings, peak memory and test metrics."""
-    epoch_seconds: list[float] = []
-    scores: list[tuple[int, float]] = []
-    device = torch.device("cuda" if torch.cuda.is_available() and overrides.get("use_gpu", True) else "cpu")
-    reset_peak_memory(device)
-    start = perf_counter()
-    with mock.patch.object(run_module, "resolve_trainer", timing_resolver(epoch_seconds)):
-        result = run_module.run(model, dataset, overrides=overrides,
-                                callback_fn=lambda epoch, score: scores.append((epoch, score)))
-    wall = perf_counter() - start
-    peak, peak_kind = peak_memory_bytes(device)
+def summary_row(name: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The benchmark's view of one run record."""
+    epochs = record.get("epochs_trained") or 0
+    per_epoch = record["train_seconds"] / epochs if epochs else None
+    best = record.get("best_epoch")
     return {
-        "model": model, "fast_train": bool(overrides.get("fast_train")), "epochs_run": len(epoch_seconds),
-        "seconds_per_epoch": statistics.mean(epoch_seconds) if epoch_seconds else None,
-        "median_seconds_per_epoch": statistics.median(epoch_seconds) if epoch_seconds else None,
-        "first_epoch_seconds": epoch_seconds[0] if epoch_seconds else None,
-        "epochs_to_best_valid": best_epoch(scores), "total_wall_seconds": wall,
-        "peak_memory_mb": peak / 2**20, "peak_memory_kind": peak_kind,
-        **{f"test {metric}": result["test_result"].get(metric) for metric in METRICS},
-        "device": device_name(device),
+        "row": name, "mode": record.get("train_mode"), "loss": record.get("loss_type"), "seed": record["seed"],
+        "s / epoch (with validation)": per_epoch, "epochs": epochs,
+        "best epoch": None if best is None else best + 1,
+        "minutes to best": None if best is None or per_epoch is None else per_epoch * (best + 1) / 60,
+        "train minutes": record["train_seconds"] / 60, "stopped by": record.get("stop_reason"),
+        "peak RSS MB": record.get("peak_rss_mb"),
+        **{f"test {metric}": record["test_result"].get(metric) for metric in METRICS},
     }
-
-
-def dataset_location(args: argparse.Namespace) -> tuple[str, str | None]:
-    """(dataset name, data_path): a paper .txt file given with --input is converted into a temporary directory."""
-    if args.input is None:
-        return args.dataset, args.data_path
-    name = args.dataset or Path(args.input).stem
-    data_root = tempfile.mkdtemp(prefix="bench-train-")
-    prepare_dataset(args.input, name, out_dir=data_root)
-    return name, data_root
-
-
-def run_overrides(args: argparse.Namespace, data_path: str | None, extra: dict[str, Any]) -> dict[str, Any]:
-    overrides = {"epochs": args.epochs, "fast_train": args.fast, "checkpoint_dir": str(Path(args.out) / "saved"),
-                 "show_progress": False, **extra}
-    if data_path is not None:
-        overrides["data_path"] = data_path
-    return overrides
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", help="dataset name (default: the --input file's stem)")
-    parser.add_argument("--data-path", help="directory holding <dataset>/<dataset>.inter")
-    parser.add_argument("--input", help="a paper-format .txt (or .inter/.csv) file, converted on the fly")
+    parser.add_argument("--dataset", required=True, help="dataset name, e.g. amazon-beauty")
+    parser.add_argument("--data-path", default="dataset", help="folder holding <dataset>/<dataset>.inter")
+    parser.add_argument("--input", help="a paper-format .txt (or .csv/.inter) to prepare into --data-path first")
     parser.add_argument("--models", default="ELCRec,SASRec", help="comma-separated model names")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True,
-                        help="device-resident loader (fast_train); --no-fast for RecBole's loader")
-    parser.add_argument("--out", default="results/bench_train")
+    parser.add_argument("--modes", default="sequence,prefix", help="training modes of this package's models")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per row (2020, 2021, ...)")
+    parser.add_argument("--out", default="results", help="results root (records and the benchmark table)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args, unknown = build_parser().parse_known_args(argv)
-    if args.dataset is None and args.input is None:
-        build_parser().error("give --dataset (with --data-path) or --input")
-    dataset, data_path = dataset_location(args)
-    overrides = run_overrides(args, data_path, parse_overrides(unknown))
-    rows = [benchmark_model(model, dataset, overrides) for model in args.models.split(",")]
-    report = {"dataset": dataset, "epochs": args.epochs, "fast_train": args.fast, "overrides": overrides,
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "torch": torch.__version__,
-              "python": platform.python_version(), "rows": rows}
-    table = markdown_table(pd.DataFrame(rows).drop(columns=["peak_memory_kind"]))
-    heading = (f"# Training benchmark: {dataset}, {args.epochs} epochs, fast_train={args.fast}\n\n"
-               f"{report['date']}, torch {report['torch']}, peak memory = {rows[0]['peak_memory_kind']}\n\n")
+    if args.input:
+        prepare_dataset(args.input, args.dataset, out_dir=args.data_path)
+    overrides = {"data_path": args.data_path, "show_progress": False, **parse_overrides(unknown)}
+    rows = bench_rows([m.strip() for m in args.models.split(",") if m.strip()],
+                      [m.strip() for m in args.modes.split(",") if m.strip()])
+    results = run_grid(rows, args.dataset, seed_list(args.seeds), [], overrides, Path(args.out), isolated_runner)
+    table = pd.DataFrame([summary_row(name, record) for name, records in results.items() for record in records])
+    first = next(iter(results.values()))[0]
+    heading = (f"# Training benchmark: {args.dataset}, protocol '{first['eval_protocol']}'\n\n"
+               f"{datetime.now(timezone.utc).date()}, {first['hardware']}, torch {first['torch']}, "
+               f"commit {first['commit']}; settings: {overrides}\n\n")
     out = Path(args.out)
-    atomic_write_json(out / "bench_train.json", report)
-    atomic_write_text(out / "bench_train.md", heading + table)
-    print(heading + table)
+    atomic_write_json(out / f"bench_train-{args.dataset}.json",
+                      {"dataset": args.dataset, "overrides": overrides, "rows": table.to_dict(orient="records")})
+    atomic_write_text(out / f"bench_train-{args.dataset}.md", heading + markdown_table(table))
+    print(heading + markdown_table(table))
     return 0
 
 

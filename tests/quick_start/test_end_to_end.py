@@ -54,3 +54,20 @@ def test_recbole_baselines_run_with_safe_checkpoints(model, tiny_data_path, tmp_
     result = run(model, TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=1))
     assert set(result["test_result"]) == {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
     assert load_checkpoint(result["checkpoint"])["model"] == model
+
+
+def test_time_cap_stops_after_the_epoch_that_crosses_it(tiny_data_path, tmp_path):
+    result = run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=5,
+                                                                 time_cap_minutes=1e-6))
+    assert result["stop_reason"] == "time cap" and not result["converged"]
+    assert result["epochs_trained"] == 1 and result["best_epoch"] == 0
+    assert set(result["test_result"]) == {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
+
+
+def test_early_stopping_is_the_only_convergence(tiny_data_path, tmp_path):
+    capped = run("SASRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=2))
+    assert (capped["stop_reason"], capped["converged"], capped["epochs_trained"]) == ("epoch cap", False, 2)
+    stopped = run("GRU4Rec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=50,
+                                                                    stopping_step=1, learning_rate=0.05))
+    assert (stopped["stop_reason"], stopped["converged"]) == ("early stopping", True)
+    assert stopped["epochs_trained"] < 50 and stopped["eval_protocol"] == "paper"
