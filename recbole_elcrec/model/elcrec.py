@@ -33,6 +33,7 @@ class ELCRec(ContrastiveSequentialRecommender):
         self.centre_init = config["centre_init"]
         self.use_ccl = bool(config["use_ccl"])
         self.use_elcm = bool(config["use_elcm"])
+        self.cluster_grad = config["cluster_grad"] or "encoder"
         self._check_settings(dataset)
         centre_dim = config["hidden_size"] * (self.max_seq_length if self.cluster_embedding == "concat" else 1)
         self.cluster_centres = nn.Parameter(random_unit_vectors(self.n_clusters, centre_dim))
@@ -79,7 +80,8 @@ class ELCRec(ContrastiveSequentialRecommender):
         hidden, original, view_a, view_b = self._encode_views(interaction)
         next_item = self._next_item_loss(hidden, interaction)
         seq_cl, intent_cl = self._contrastive_losses(original, view_a, view_b)
-        clustering = cluster_loss(original, self._live_centres()) if self.use_elcm else next_item.new_zeros(())
+        cluster_input = original if self.cluster_grad == "encoder" else original.detach()
+        clustering = cluster_loss(cluster_input, self._live_centres()) if self.use_elcm else next_item.new_zeros(())
         return next_item, self.ccl_weight * seq_cl, self.ccl_weight * intent_cl, self.alpha * clustering
 
     @torch.no_grad()

@@ -105,3 +105,13 @@ def test_init_centres_from_sampled_embeddings():
                             compute_mode="donot_use_mm_for_euclid_dist").min(dim=1).values  # exact, not via matmul
     assert distances.max() < 1e-5
     assert assignment.shape == (32,)
+
+
+@pytest.mark.parametrize(("cluster_grad", "encoder_moves"), [("centres", False), ("encoder", True)])
+def test_cluster_grad_decides_whether_eq3_reaches_the_encoder(cluster_grad, encoder_moves):
+    model = make_model(cluster_grad=cluster_grad, use_ccl=False)
+    clustering = model.calculate_loss(make_batch())[3]
+    clustering.backward()
+    assert model.cluster_centres.grad.abs().sum() > 0
+    encoder_grad = model.encoder.item_embedding.weight.grad
+    assert (encoder_grad is not None and encoder_grad.abs().sum() > 0) == encoder_moves
