@@ -81,7 +81,7 @@ def run_grid(rows: Mapping[str, tuple[str, dict[str, Any]]], dataset: str, seeds
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in rows}
     loss = loss_regime(dataset, config_files, overrides)
     protocol = protocol_of(build_config("ELCRec", dataset, config_files, overrides))
-    jobs = [(name, seed) for name in rows for seed in seeds]
+    jobs = [(name, seed) for seed in seeds for name in rows]  # every row's first seed first: a table early
     for name, seed in tqdm(jobs, desc="Runs", ncols=100):
         model, extra = rows[name]
         path = record_path(root, dataset, protocol, name, loss, seed)
