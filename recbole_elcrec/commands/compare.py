@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config_files", nargs="+", default=[], help="YAML files, later ones win")
     parser.add_argument("--ablation", action="store_true", help="the paper's Figure 4 rows of ELCRec instead")
     parser.add_argument("--out", help="results folder (default results/compare-DATASET)")
+    parser.add_argument("--force", action="store_true",
+                        help="train again the finished runs in OUT/runs whose settings differ or whose file is "
+                             "unreadable (without it such runs stop the command, naming the keys that differ)")
     return parser
 
 
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipping {model}: it {reason}", file=sys.stderr)
             if not rows:
                 raise ValueError(f"no model left to run in --models {args.models}")
-        results = run_grid(rows, args.dataset, seeds, args.config_files, overrides, out / "runs")
+        results = run_grid(rows, args.dataset, seeds, args.config_files, overrides, out / "runs", force=args.force)
     except (ConfigError, UnknownModelError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

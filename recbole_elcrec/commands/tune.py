@@ -29,8 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gpus-per-trial", type=float, default=0.0, help="fractional GPUs allowed, e.g. 0.25")
     parser.add_argument("--address", help="join an existing Ray cluster: auto or HOST:PORT")
     parser.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all)")
-    parser.add_argument("--grace-period", type=int, default=5, help="ASHA: epochs before a trial may be stopped")
-    parser.add_argument("--out", default="results/tune", help="results folder; a rerun resumes from it")
+    parser.add_argument("--grace-period", type=int,
+                        help="ASHA: results (epochs) before a trial may be stopped; default 5, or epochs + 1 if fewer")
+    parser.add_argument("--out", default="results/tune",
+                        help="results folder; a rerun with the same settings resumes from it")
+    parser.add_argument("--force", action="store_true",
+                        help="start a new search even though OUT holds one with other settings "
+                             "(the old experiment is kept as NAME.replaced-<time>)")
     parser.add_argument("--name", help="experiment name (default MODEL-DATASET)")
     return parser
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,12 @@ from tqdm import tqdm
 from recbole_elcrec.config import build_config
 from recbole_elcrec.evaluation.report import markdown_table
 from recbole_elcrec.evaluation.tables import plot_ablation, quality_table, timing_table
+from recbole_elcrec.utils.fingerprint import (
+    SettingsMismatchError,
+    describe_differences,
+    differences,
+    settings_fingerprint,
+)
 from recbole_elcrec.utils.hardware import peak_gpu_memory_mb
 from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
 from recbole_elcrec.utils.registry import UnknownModelError, resolve_model
@@ -22,6 +29,7 @@ UNSUPPORTED = {"S3Rec": "needs item attribute features (item_attribute) and a se
 # Figure 4 of the paper: (use_ccl, use_elcm) per row
 ABLATION = {"baseline": (False, False), "+CCL": (True, False), "+ELCM": (False, True), "ELCRec": (True, True)}
 FIRST_SEED = 2020
+LOGGER = logging.getLogger(__name__)
 
 
 def run_once(model: str, dataset: str, seed: int, config_files: list[str], overrides: dict[str, Any]) -> dict:
@@ -59,32 +67,78 @@ def check_models(models: list[str]) -> None:
 
 def load_finished_run(path: Path, dataset: str) -> dict[str, Any]:
     """A results file of an earlier run, refused when it belongs to another dataset (a reused --out)."""
-    record = json.loads(path.read_text())
+    try:
+        record = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        where = f", line {error.lineno}" if isinstance(error, json.JSONDecodeError) else ""
+        raise ValueError(f"{path} is not a complete results file ({getattr(error, 'msg', error)}{where}): "
+                         "delete it to train that run again, or pass --force") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{path} is not a results file (a JSON object): delete it or pass --force")
     if record.get("dataset", dataset) != dataset:
         raise ValueError(f"{path} holds a run on dataset {record['dataset']!r}, not {dataset!r}: "
                          f"choose another --out or remove that folder")
     return record
 
 
+def run_fingerprint(model: str, dataset: str, seed: int, config_files: list[str], settings: dict[str, Any]) -> dict:
+    """The settings fingerprint of one run of the grid (as ``run`` computes it for its own results)."""
+    return settings_fingerprint(build_config(model, dataset, config_files, {**settings, "seed": seed}))
+
+
+def finished_run(path: Path, dataset: str, fingerprint: dict, force: bool) -> tuple[dict | None, list[str]]:
+    """(the earlier run in ``path`` to reuse or None to train, the settings that differ from ``fingerprint``).
+
+    A file without a fingerprint (written before fingerprints existed) is reused with a warning; with
+    ``force`` a file with other settings or an unreadable one is trained again.
+    """
+    if not path.is_file():
+        return None, []
+    try:
+        record = load_finished_run(path, dataset)
+    except ValueError:
+        if force:
+            return None, []
+        raise
+    if "fingerprint" not in record:
+        LOGGER.warning(f"{path} records no settings fingerprint (an older version wrote it); reused as it is")
+        return record, []
+    changed = differences(record["fingerprint"], fingerprint)
+    return (None if changed else record), ([] if force else changed)
+
+
 def run_grid(rows: Mapping[str, tuple[str, dict[str, Any]]], dataset: str, seeds: list[int], config_files: list[str],
              overrides: dict[str, Any], runs_dir: Path,
-             runner: Callable[..., dict] = run_once) -> dict[str, list[dict[str, Any]]]:
-    """Run every (row, seed) whose results file is missing; returns all results per row.
+             runner: Callable[..., dict] = run_once, force: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Run every (row, seed) without a finished results file made with the same settings; all results per row.
 
     ``rows`` maps a row name to its model and extra settings. One JSON per run in ``runs_dir``
-    (written atomically), so an interrupted comparison resumes where it stopped.
+    (written atomically, with the run's settings fingerprint), so an interrupted comparison resumes.
+    Before anything trains, every finished file is compared with the settings asked for: any
+    difference stops with SettingsMismatchError naming the keys, unless ``force`` (retrain those runs).
     """
-    results: dict[str, list[dict[str, Any]]] = {name: [] for name in rows}
-    jobs = [(name, seed) for name in rows for seed in seeds]
-    for name, seed in tqdm(jobs, desc="Runs", ncols=100):
+    plan, mismatched = [], []
+    for name, seed in [(name, seed) for name in rows for seed in seeds]:
         model, extra = rows[name]
-        path = runs_dir / f"{name.replace('+', 'plus_')}-seed{seed}.json"
-        if path.is_file():
-            results[name].append(load_finished_run(path, dataset))
-            continue
         settings = {**overrides, **shared_loss_overrides(model, dataset, config_files, overrides), **extra}
-        record = runner(model, dataset, seed, config_files, settings)
-        atomic_write_json(path, record)
+        path = runs_dir / f"{name.replace('+', 'plus_')}-seed{seed}.json"
+        fingerprint = run_fingerprint(model, dataset, seed, config_files, settings)
+        record, changed = finished_run(path, dataset, fingerprint, force)
+        if changed:
+            mismatched.append((path, changed))
+        plan.append((name, seed, model, settings, path, fingerprint, record))
+    if mismatched:
+        path, changed = mismatched[0]
+        more = f" ({len(mismatched) - 1} more finished run(s) differ too)" if len(mismatched) > 1 else ""
+        raise SettingsMismatchError(
+            f"{path} was made with other settings: {describe_differences(changed)}{more}",
+            hint="pass --force to train the runs whose settings differ again (their files are replaced), "
+                 "or choose another --out")
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in rows}
+    for name, seed, model, settings, path, fingerprint, record in tqdm(plan, desc="Runs", ncols=100):
+        if record is None:
+            record = {**runner(model, dataset, seed, config_files, settings), "fingerprint": fingerprint}
+            atomic_write_json(path, record)
         results[name].append(record)
     return results
 
