@@ -7,7 +7,6 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from time import time
 from typing import Any
 
 from recbole.data import create_dataset, data_preparation
@@ -16,6 +15,8 @@ from recbole.utils import init_logger, init_seed
 from recbole_elcrec.config import build_config, known_dataset_names
 from recbole_elcrec.data.loaders import fast_train_loader
 from recbole_elcrec.data.prepare import DatasetNotFoundError, require_atomic_files
+from recbole_elcrec.trainer.resume import interruption_names_last_checkpoint, load_resumable, output_folder
+from recbole_elcrec.utils.fingerprint import settings_fingerprint
 from recbole_elcrec.utils.io import atomic_write_json
 from recbole_elcrec.utils.registry import resolve_trainer
 
@@ -60,6 +61,10 @@ def build_model(config, train_data):
     return config.model_class(config, train_data.dataset).to(config["device"])
 
 
+def _existing(path: str | None) -> str | None:
+    return path if path and os.path.isfile(path) else None
+
+
 def _plain_metrics(result: Mapping[str, Any] | None) -> dict[str, float]:
     return {key: float(value) for key, value in (result or {}).items()}
 
@@ -76,13 +81,21 @@ def run(
     """Train ``model`` on ``dataset``, evaluate the best checkpoint on test, and return the results.
 
     Returns a dict with ``best_valid_result``, ``test_result``, ``checkpoint``, ``results_file``,
-    ``train_seconds`` and the per-epoch ``history``; the same dict is written as JSON beside
-    the checkpoint (atomically).
+    ``train_seconds`` and ``epochs_run`` (a resumed run's earlier processes included), the per-epoch
+    ``history`` and the settings ``fingerprint``; the same dict is written as JSON beside the
+    checkpoint (atomically). Before any data is read: the settings are checked, the checkpoint
+    folder must be writable and a ``resume`` checkpoint must fit the settings (``trainer.resume``).
+    Ctrl-C during training raises ``TrainingInterrupted`` naming the ``-last.pth`` to resume from.
     """
     config_files = [str(path) for path in config_files]
     overrides = dict(overrides or {})
     config = build_config(model, dataset, config_files, overrides)
     ensure_dataset_files(config)
+    fingerprint = settings_fingerprint(config)
+    if saved:
+        output_folder(config, resume)
+    if resume:
+        load_resumable(resume, config, fingerprint)
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
     logger = logging.getLogger()
@@ -97,14 +110,15 @@ def run(
 
     trainer = resolve_trainer(config.model_class)(config, model_instance)
     trainer.run_spec = {"model": model, "dataset": dataset, "config_files": config_files, "overrides": overrides}
+    trainer.fingerprint = fingerprint
     if resume:
         trainer.resume_checkpoint(resume)
 
-    start = time()
-    best_valid_score, best_valid_result = trainer.fit(
-        train_data, valid_data, saved=saved, show_progress=config["show_progress"], callback_fn=callback_fn
-    )
-    train_seconds = time() - start
+    with interruption_names_last_checkpoint(trainer):
+        best_valid_score, best_valid_result = trainer.fit(
+            train_data, valid_data, saved=saved, show_progress=config["show_progress"], callback_fn=callback_fn
+        )
+    train_seconds = trainer.train_seconds()
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
 
     result = {
@@ -116,10 +130,11 @@ def run(
         "best_valid_result": _plain_metrics(best_valid_result),
         "test_result": _plain_metrics(test_result),
         "train_seconds": train_seconds,
-        "epochs_run": len(trainer.train_loss_dict),  # epochs trained in this process
+        "epochs_run": len(trainer.train_loss_dict),  # every epoch of the run, those before a resume included
         "history": list(getattr(trainer, "history", [])),
         "checkpoint": trainer.saved_model_file if saved else None,
-        "resume_checkpoint": getattr(trainer, "last_checkpoint_file", None) if saved else None,
+        "resume_checkpoint": _existing(getattr(trainer, "last_checkpoint_file", None)) if saved else None,
+        "fingerprint": fingerprint,
         "log_file": next((h.baseFilename for h in logger.handlers if hasattr(h, "baseFilename")), None),
     }
     if saved:
