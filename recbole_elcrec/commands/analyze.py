@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from recbole_elcrec.commands import command_parser
+from recbole_elcrec.commands import command_entry, command_parser
 from recbole_elcrec.quick_start.analyze import analyze
 
 
@@ -25,14 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@command_entry("analyze")
 def main(argv: list[str] | None = None) -> int:
     """Write every analysis output and print the summary; 2 for a missing file or a model without intents."""
     args = build_parser().parse_args(argv)
-    try:
-        summary = analyze(args.checkpoint, args.out, args.truth, args.max_points, args.top, args.device)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    summary = analyze(args.checkpoint, args.out, args.truth, args.max_points, args.top, args.device)
     print("\n".join(f"{key}: {value}" for key, value in summary.items()))
     print(f"outputs in {args.out}")
     return 0

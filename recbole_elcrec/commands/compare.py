@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from recbole_elcrec.commands import command_parser, overrides_help
-from recbole_elcrec.config import ConfigError, check_keys, parse_overrides
+from recbole_elcrec.commands import command_entry, command_parser, overrides_help
+from recbole_elcrec.config import check_keys, parse_overrides
 from recbole_elcrec.evaluation.report import markdown_table
 from recbole_elcrec.quick_start.compare import (
     PAPER_MODELS,
@@ -17,7 +17,7 @@ from recbole_elcrec.quick_start.compare import (
     seed_list,
     write_comparison,
 )
-from recbole_elcrec.utils.registry import UnknownModelError
+from recbole_elcrec.utils.io import ensure_writable_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,26 +39,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@command_entry("compare")
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison (or ``--ablation``) and write its tables; returns the exit status (2 on bad input)."""
     args, extra = build_parser().parse_known_args(argv)
     out = Path(args.out or f"results/compare-{args.dataset}")
-    try:
-        seeds = seed_list(args.seeds)
-        overrides = parse_overrides(extra)
-        check_keys(overrides, "the command line / overrides")
-        if args.ablation:
-            rows = ablation_rows()
-        else:
-            rows, skipped = model_rows([model.strip() for model in args.models.split(",") if model.strip()])
-            for model, reason in skipped.items():
-                print(f"skipping {model}: it {reason}", file=sys.stderr)
-            if not rows:
-                raise ValueError(f"no model left to run in --models {args.models}")
-        results = run_grid(rows, args.dataset, seeds, args.config_files, overrides, out / "runs", force=args.force)
-    except (ConfigError, UnknownModelError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    seeds = seed_list(args.seeds)
+    overrides = parse_overrides(extra)
+    check_keys(overrides, "the command line / overrides")
+    if args.ablation:
+        rows = ablation_rows()
+    else:
+        rows, skipped = model_rows([model.strip() for model in args.models.split(",") if model.strip()])
+        for model, reason in skipped.items():
+            print(f"skipping {model}: it {reason}", file=sys.stderr)
+        if not rows:
+            raise ValueError(f"no model left to run in --models {args.models}")
+    ensure_writable_dir(out / "runs", "--out folder")  # before the first run trains
+    results = run_grid(rows, args.dataset, seeds, args.config_files, overrides, out / "runs", force=args.force)
     shown, stem = write_comparison(results, out, args.dataset, args.ablation)
     print(markdown_table(shown))
     print(f"tables in {out}/{stem}.md, {stem}.csv, {stem}-timing.md")

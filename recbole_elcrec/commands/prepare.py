@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from recbole_elcrec.commands import command_parser
+from recbole_elcrec.commands import command_entry, command_parser
 from recbole_elcrec.data.prepare import (
     BASE_URL_ENV,
     BENCHMARKS,
     DEFAULT_BASE_URL,
-    DataFormatError,
-    DownloadError,
     check_dataset_name,
     download_benchmark,
     format_report,
@@ -74,18 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@command_entry("prepare")
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; 0 on success, 2 on bad input or a failed download (message on stderr)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.input and not args.name:
         parser.error("--name is required with --input")
-    try:
-        source = download_benchmark(args.download, args.out, args.base_url) if args.download else args.input
-        report = prepare_dataset(source, args.name or args.download, args.out, args.format, args.min_count,
-                                 args.min_length, args.drop_short, args.columns)
-    except (DataFormatError, DownloadError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    source = download_benchmark(args.download, args.out, args.base_url) if args.download else args.input
+    report = prepare_dataset(source, args.name or args.download, args.out, args.format, args.min_count,
+                             args.min_length, args.drop_short, args.columns)
     print(format_report(report))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from recbole_elcrec.commands import command_parser
+from recbole_elcrec.commands import command_entry, command_parser
 from recbole_elcrec.data.synthetic import generate_planted_intents, write_planted_dataset
 
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@command_entry("synthetic")
 def main(argv: list[str] | None = None) -> int:
     """Generate and write a planted-intent dataset; 2 on invalid sizes."""
     parser = build_parser()

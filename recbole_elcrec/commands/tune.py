@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from recbole_elcrec.commands import command_parser, overrides_help
-from recbole_elcrec.config import ConfigError, check_keys, parse_overrides
+from recbole_elcrec.commands import command_entry, command_parser, overrides_help, positive_int
+from recbole_elcrec.config import check_keys, parse_overrides
 from recbole_elcrec.quick_start.tune import VALID_SCORE, parse_search_space, run_search
 
 
@@ -24,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpha", help="alpha values or distribution, e.g. 0.01,0.1,1,10,100")
     parser.add_argument("--k", help="number of intents n_clusters, e.g. 32,64,128,256,512")
     parser.add_argument("--search", action="append", default=[], help="KEY=SPEC for any other config key")
-    parser.add_argument("--num-samples", type=int, default=1, help="samples per grid point (random search)")
+    parser.add_argument("--num-samples", type=positive_int, default=1, help="samples per grid point (random search)")
     parser.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs per trial (default 1)")
     parser.add_argument("--gpus-per-trial", type=float, default=0.0, help="fractional GPUs allowed, e.g. 0.25")
     parser.add_argument("--address", help="join an existing Ray cluster: auto or HOST:PORT")
@@ -40,16 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@command_entry("tune")
 def main(argv: list[str] | None = None) -> int:
     """Run (or resume) the search and print the best trial; 2 for a bad search space or key, before Ray starts."""
     args, extra = build_parser().parse_known_args(argv)
-    try:
-        dimensions = parse_search_space(args.alpha, args.k, args.search)
-        overrides = parse_overrides(extra)
-        check_keys(overrides, "the command line / overrides")
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    dimensions = parse_search_space(args.alpha, args.k, args.search)
+    overrides = parse_overrides(extra)
+    check_keys(overrides, "the command line / overrides")
     best = run_search(args, dimensions, overrides)
     print(f"best configuration: {best['config']}  valid {best[VALID_SCORE]:.4f}  test {best['test']}")
     print(f"reports: {Path(args.out).resolve()}/trials.md, trials.csv, best.json, sensitivity_*.png")

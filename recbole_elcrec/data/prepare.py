@@ -61,6 +61,9 @@ class DatasetNotFoundError(FileNotFoundError):
 class DownloadError(RuntimeError):
     """A benchmark file could not be fetched or failed its checksum."""
 
+    exit_status = 2
+    hint = "check the network or the --base-url mirror, or fetch the file by hand as described above"
+
 
 @dataclass
 class PrepareReport:
