@@ -26,14 +26,16 @@ BUILTIN_DATASETS = ("ml-100k",)  # shipped inside the recbole wheel
 def ensure_dataset_files(config) -> None:
     """Stop before RecBole tries a download when the atomic files of the dataset are missing.
 
-    A name close to a dataset this package has settings for (a typo) gets a suggestion.
+    A name close to a dataset this package has settings for (a typo) gets a suggestion; a ``.inter``
+    file without a typed header, without the configured columns or without rows is named.
     """
     dataset = config["dataset"]
     if dataset in BUILTIN_DATASETS:
         return
     data_root = Path(config["data_path"]).parent  # RecBole appends the dataset name to data_path
+    load_col = config["load_col"] or {}
     try:
-        require_atomic_files(data_root, dataset)
+        require_atomic_files(data_root, dataset, load_col.get("inter", []) if isinstance(load_col, dict) else [])
     except DatasetNotFoundError as error:
         known = known_dataset_names()
         close = difflib.get_close_matches(dataset, known, n=1, cutoff=0.75) if dataset not in known else []

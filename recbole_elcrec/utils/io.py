@@ -6,6 +6,7 @@ the file and the reason in one line; the file that was there before is left as i
 
 from __future__ import annotations
 
+import errno as errno_module
 import json
 import os
 import tempfile
@@ -55,6 +56,26 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
             raise OutputError(f"cannot write {target}: {_reason(error)}", error.errno) from error
         raise
     return target
+
+
+def probe_writable(path: str | os.PathLike, what: str = "folder") -> Path:
+    """Prove that ``path`` could be created and written, creating nothing; else OutputError naming it.
+
+    The nearest folder that exists on the way to ``path`` gets a temporary file (created, removed).
+    """
+    folder = Path(path).absolute()
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno_module.ENOTDIR, "not a folder", str(existing))
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise OutputError(f"cannot write to the {what} {path}: {_reason(error)}", error.errno) from error
+    return Path(path)
 
 
 def ensure_writable_dir(path: str | os.PathLike, what: str = "folder") -> Path:
