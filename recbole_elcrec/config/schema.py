@@ -21,6 +21,8 @@ SEED_MAX = 2**32 - 1  # numpy's seed range
 class ConfigError(ValueError):
     """A configuration file or key is wrong; the message names the file or key."""
 
+    hint = "'recbole-elcrec <command> --help' lists the options; properties/*.yaml and the README list the keys"
+
 
 class SettingError(ConfigError):
     """A setting has the wrong type or is out of range; the message names the key, value and source."""
@@ -247,4 +249,31 @@ def check_settings(settings: Mapping[str, Any], sources: Mapping[str, str] | Non
     if isinstance(hidden, int) and isinstance(heads, int) and hidden % heads:
         raise SettingError(f"config key 'hidden_size' ({hidden}) must be a multiple of 'n_heads' ({heads}) "
                            f"(from {describe_source(sources.get('hidden_size', 'overrides'))})")
+    _check_metrics(checked, sources)
     return checked
+
+
+def _check_metrics(settings: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """``metrics`` are RecBole metrics and ``valid_metric`` is one of them at one of the ``topk`` cut-offs.
+
+    Otherwise RecBole fails only after the first training epoch (KeyError ``'ndcg@50'``).
+    """
+    from recbole.evaluator.register import metrics_dict
+
+    metrics, valid, topk = settings.get("metrics"), settings.get("valid_metric"), settings.get("topk")
+    names = [metrics] if isinstance(metrics, str) else metrics
+    if isinstance(names, list):
+        unknown = [name for name in names if str(name).lower() not in metrics_dict]
+        if unknown:
+            source = describe_source(sources.get("metrics", "overrides"))
+            raise SettingError(f"config key 'metrics' names unknown metric(s) {unknown}; RecBole's metrics are "
+                               f"{', '.join(sorted(metrics_dict))} (from {source})")
+    if not isinstance(valid, str) or not isinstance(names, list):
+        return
+    name, _, cutoff = valid.partition("@")
+    cutoffs = topk if isinstance(topk, list) else [topk]
+    if name.lower() not in [str(metric).lower() for metric in names] or (
+            cutoff and topk is not None and (not cutoff.isdigit() or int(cutoff) not in cutoffs)):
+        raise SettingError(f"config key 'valid_metric' must be one of the metrics {names} at a topk cut-off "
+                           f"{cutoffs}, e.g. '{names[0]}@{cutoffs[-1]}', got {valid!r} "
+                           f"(from {describe_source(sources.get('valid_metric', 'overrides'))})")

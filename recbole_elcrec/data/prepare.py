@@ -54,6 +54,8 @@ SEQUENCE_EXPECTED = "expected 'user_id item_id item_id ...' with positive intege
 class DataFormatError(ValueError):
     """An input file does not have the expected format; the message names the file and line."""
 
+    hint = "fix the file at the line named (or convert it with 'recbole-elcrec prepare', see its --help)"
+
 
 class DatasetNotFoundError(FileNotFoundError):
     """The atomic files of a dataset are missing; the message gives the command that creates them."""

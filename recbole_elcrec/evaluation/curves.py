@@ -31,8 +31,8 @@ def _read_json(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not a complete JSON file ({error.msg}, line {error.lineno}); "
-                         "pass the run's checkpoint (--checkpoint) instead") from None
+        raise ValueError(f"{path} is not a complete JSON file ({error}); pass the run's checkpoint "
+                         "(--checkpoint) instead") from None
     except UnicodeDecodeError as error:
         raise ValueError(f"{path} is not a text JSON file ({error.reason})") from None
 

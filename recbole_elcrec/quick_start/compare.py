@@ -70,9 +70,8 @@ def load_finished_run(path: Path, dataset: str) -> dict[str, Any]:
     try:
         record = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        where = f", line {error.lineno}" if isinstance(error, json.JSONDecodeError) else ""
-        raise ValueError(f"{path} is not a complete results file ({getattr(error, 'msg', error)}{where}): "
-                         "delete it to train that run again, or pass --force") from None
+        raise ValueError(f"{path} is not a complete results file ({error}): delete it to train that run again, "
+                         "or pass --force") from None
     if not isinstance(record, dict):
         raise ValueError(f"{path} is not a results file (a JSON object): delete it or pass --force")
     if record.get("dataset", dataset) != dataset:

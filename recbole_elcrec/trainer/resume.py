@@ -14,7 +14,7 @@ parameter groups after its state is loaded, so it takes effect); anything else (
 architecture, dataset files, seed, ...) is refused naming the keys. A resumed run writes its best
 checkpoint, its ``-last.pth`` and its results JSON beside the file it resumes from, named after it:
 resuming ``X-last.pth`` in place continues run X, resuming a copy in another folder never touches
-the original run's files.
+the original run's files, and resuming from a best checkpoint ``X.pth`` starts ``X-resumed-<time>``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import logging
 import os
 import random
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,12 +151,16 @@ def load_resumable(path: str | os.PathLike, config: Any, fingerprint: dict[str, 
 def resumed_files(resume_file: str | os.PathLike, checkpoint: dict[str, Any]) -> tuple[str, str]:
     """(best checkpoint, ``-last.pth``) of a run resumed from ``resume_file``: beside it, named after it.
 
-    ``DIR/X-last.pth`` gives ``DIR/X.pth`` and ``DIR/X-last.pth``. When ``DIR/X.pth`` is missing (a
-    copied ``-last.pth``), the run's recorded best checkpoint is copied there, so the test metrics
-    come from the run's best epoch; when that one is gone too, ResumeError says what to copy where.
+    ``DIR/X-last.pth`` gives ``DIR/X.pth`` and ``DIR/X-last.pth``; a best checkpoint ``DIR/X.pth`` gives
+    ``DIR/X-resumed-<time>.pth`` and its ``-last.pth``. When the best file is missing (a copied
+    ``-last.pth``), the run's recorded best checkpoint is copied there, so the test metrics come from
+    the run's best epoch; when that one is gone too, ResumeError says what to copy where.
     """
     resume = Path(resume_file)
-    base = resume.name[: -len(LAST_SUFFIX)] if resume.name.endswith(LAST_SUFFIX) else resume.stem
+    if resume.name.endswith(LAST_SUFFIX):
+        base = resume.name[: -len(LAST_SUFFIX)]
+    else:  # a best checkpoint: a new pair of files, so the run's own -last.pth is not overwritten
+        base = f"{resume.stem}-resumed-{time.strftime('%Y%m%d-%H%M%S')}"
     best, last = resume.with_name(f"{base}.pth"), resume.with_name(f"{base}{LAST_SUFFIX}")
     recorded = checkpoint.get("best_model_file")
     if not best.exists():
@@ -201,12 +206,17 @@ class EpochCheckpointMixin:
     RecBole's ``fit`` has no hook after an epoch's validation. The state at the end of epoch N
     (validated, best checkpoint saved) is the state at the start of epoch N + 1, so epoch N's
     ``-last.pth`` is written when ``_train_epoch`` starts epoch N + 1, and the last epoch's at the end
-    of ``fit``. Mixed in front of ``SafeCheckpointMixin`` and RecBole's trainer class.
+    of ``fit``. Resuming a finished run trains nothing and keeps its best checkpoint (RecBole's
+    ``fit`` would save the last weights over it). Mixed in front of ``SafeCheckpointMixin`` and
+    RecBole's trainer class.
     """
 
     def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False, callback_fn=None):
         self._begin_fit(train_data)
         self._writes_last, self._epoch_in_progress = saved, None
+        if self.start_epoch >= self.epochs and os.path.isfile(self.saved_model_file):
+            # a finished run resumed: RecBole would overwrite the best checkpoint with the last weights
+            return self.best_valid_score, self.best_valid_result
         outcome = super().fit(train_data, valid_data, verbose=verbose, saved=saved, show_progress=show_progress,
                               callback_fn=callback_fn)
         self._save_finished_epoch()

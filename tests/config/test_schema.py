@@ -41,8 +41,9 @@ def test_a_bad_value_in_a_file_names_the_file(tmp_path):
 
 
 def test_integral_floats_become_integers_and_good_values_pass():
-    config = build_config("ELCRec", "ml-100k", overrides=overrides("--epochs=1e2", "--n_clusters=8.0", "--topk=[5,10]",
-                                                                    "--adaptive_centres=prune", "--amp_dtype=BF16"))
+    config = build_config("ELCRec", "ml-100k", overrides=overrides(
+        "--epochs=1e2", "--n_clusters=8.0", "--topk=[5,10]", "--valid_metric=NDCG@10", "--adaptive_centres=prune",
+        "--amp_dtype=BF16"))
     assert config["epochs"] == 100 and isinstance(config["epochs"], int)
     assert config["n_clusters"] == 8 and isinstance(config["n_clusters"], int)
     assert config["topk"] == [5, 10] and config["adaptive_centres"] == "prune"
@@ -68,3 +69,16 @@ def test_every_default_of_every_model_and_dataset_file_passes_the_schema():
 
 def test_keys_without_a_rule_are_left_alone():
     assert check_value("valid_metric", "NDCG@20") == "NDCG@20"
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--valid_metric=NDCG@50"], r"'valid_metric' must be one of the metrics \['Hit', 'NDCG'\] at a topk cut-off "
+                                 r"\[5, 20\], e.g. 'Hit@20', got 'NDCG@50' \(from the command line\)"),
+    (["--valid_metric=MRR@20"], r"got 'MRR@20'"),
+    (["--topk=10"], r"got 'NDCG@20' \(from .*ml-100k\.yaml\)"),
+    (["--metrics=[Hit,Foo]"], r"config key 'metrics' names unknown metric\(s\) \['Foo'\]"),
+])
+def test_the_validation_metric_must_be_computed_before_training_needs_it(arguments, message):
+    with pytest.raises(SettingError, match=message):
+        build_config("ELCRec", "ml-100k", overrides=overrides(*arguments))
+    build_config("ELCRec", "ml-100k", overrides=overrides("--topk=[5,10]", "--valid_metric=ndcg@10"))

@@ -97,7 +97,7 @@ def test_a_changed_dataset_file_is_a_settings_change(tmp_path):
 def test_a_truncated_run_file_is_named_and_force_trains_it_again(tmp_path):
     calls = []
     (tmp_path / "SASRec-seed2020.json").write_text('{"dataset": "ml-100k", "test_res')
-    with pytest.raises(ValueError, match=r"SASRec-seed2020\.json is not a complete results file \(.*line 1\)"):
+    with pytest.raises(ValueError, match=r"SASRec-seed2020\.json is not a complete results file \(.*: line 1 col"):
         compare.run_grid({"SASRec": ("SASRec", {})}, "ml-100k", [2020], [], {}, tmp_path, fake_runner(calls))
     compare.run_grid({"SASRec": ("SASRec", {})}, "ml-100k", [2020], [], {}, tmp_path, fake_runner(calls), force=True)
     assert len(calls) == 1 and "fingerprint" in json.loads((tmp_path / "SASRec-seed2020.json").read_text())

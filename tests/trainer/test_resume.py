@@ -123,3 +123,22 @@ def test_recbole_models_write_a_last_checkpoint_after_every_epoch(model, tiny_da
         with pytest.raises(TrainingInterrupted) as raised:
             run(model, TINY_DATASET, overrides=tiny_overrides(tmp_path / "cut", tiny_data_path))
     assert load_checkpoint(raised.value.last_checkpoint)["epoch"] == 0
+
+
+def test_resuming_from_a_best_checkpoint_keeps_the_runs_last_checkpoint(finished, tiny_data_path, tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    best, last = (shutil.copy(finished[key], folder) for key in ("checkpoint", "resume_checkpoint"))
+    before = digest(last)
+    resumed = run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=3), resume=best)
+    assert digest(last) == before
+    assert Path(resumed["checkpoint"]).name.startswith(Path(best).stem + "-resumed-")
+    assert resumed["resume_checkpoint"].endswith("-last.pth") and Path(resumed["resume_checkpoint"]).parent == folder
+
+
+def test_resuming_a_finished_recbole_run_keeps_its_best_checkpoint(tiny_data_path, tmp_path):
+    first = run("SASRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path))
+    before = digest(first["checkpoint"])
+    again = run("SASRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path),
+                resume=first["resume_checkpoint"])
+    assert digest(first["checkpoint"]) == before and again["test_result"] == first["test_result"]
