@@ -314,7 +314,12 @@ def run_search(args: argparse.Namespace, dimensions: list[Dimension], overrides:
     finally:
         if not args.address:
             ray.shutdown()
+    check_some_trial_scored(rows)
+    return write_reports(rows, dimensions, out)
+
+
+def check_some_trial_scored(rows: list[dict[str, Any]]) -> None:
+    """TrialsFailedError quoting the first trial's error when no trial reported a validation score."""
     if not any(row["status"] != "error" and row[VALID_SCORE] is not None for row in rows):
         first = next((row["error"] for row in rows if row.get("error")), "no trial reported a validation score")
         raise TrialsFailedError(f"all {len(rows)} trial(s) of the search failed; the first error: {first}")
-    return write_reports(rows, dimensions, out)

@@ -4,9 +4,12 @@ import pytest
 
 from recbole_elcrec.config import ConfigError, build_config
 from recbole_elcrec.quick_start.tune import (
+    VALID_SCORE,
     Dimension,
     SearchSpaceError,
+    TrialsFailedError,
     check_previous_search,
+    check_some_trial_scored,
     grace_period,
     parse_dimension,
     parse_search_space,
@@ -112,3 +115,11 @@ def test_force_starts_a_new_search_and_keeps_the_old_one(tmp_path):
     _, new = old_and_new_search(tmp_path)
     assert not check_previous_search(tmp_path, "exp", new, force=True)
     assert not (tmp_path / "exp").exists() and len(list(tmp_path.glob("exp.replaced-*"))) == 1
+
+
+def test_a_search_whose_trials_all_failed_says_so_instead_of_reporting_a_best(tmp_path):
+    rows = [{"alpha": value, VALID_SCORE: None, "status": "error", "error": "ValueError: n_clusters=500 is larger"}
+            for value in (0.1, 1.0)]
+    with pytest.raises(TrialsFailedError, match=r"all 2 trial\(s\) of the search failed; the first error: ValueError"):
+        check_some_trial_scored(rows)
+    check_some_trial_scored(rows + [{"alpha": 10.0, VALID_SCORE: 0.1, "status": "stopped early"}])
