@@ -216,6 +216,7 @@ class EpochCheckpointMixin:
         self._writes_last, self._epoch_in_progress = saved, None
         if self.start_epoch >= self.epochs and os.path.isfile(self.saved_model_file):
             # a finished run resumed: RecBole would overwrite the best checkpoint with the last weights
+            self.eval_collector.data_collect(train_data)  # what evaluate() needs from the training data
             return self.best_valid_score, self.best_valid_result
         outcome = super().fit(train_data, valid_data, verbose=verbose, saved=saved, show_progress=show_progress,
                               callback_fn=callback_fn)
