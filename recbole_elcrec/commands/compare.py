@@ -6,9 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from recbole_elcrec.commands import command_parser, overrides_help
-from recbole_elcrec.config import ConfigError, check_keys, parse_overrides
-from recbole_elcrec.evaluation.results import RecordError
+from recbole_elcrec.commands import command_entry, command_parser, overrides_help
+from recbole_elcrec.config import check_keys, parse_overrides
 from recbole_elcrec.quick_start.compare import (
     PAPER_MODELS,
     ablation_rows,
@@ -17,7 +16,7 @@ from recbole_elcrec.quick_start.compare import (
     seed_list,
     write_comparison,
 )
-from recbole_elcrec.utils.registry import UnknownModelError
+from recbole_elcrec.utils.io import ensure_writable_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,44 +33,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, default=3, help="number of seeds (2020, 2021, ...)")
     parser.add_argument("--config_files", nargs="+", default=[], help="YAML files, later ones win")
     parser.add_argument("--ablation", action="store_true", help="the paper's Figure 4 rows of ELCRec instead")
-    parser.add_argument("--out", default="results", help="results folder (default results/)")
+    parser.add_argument("--out", default="results", help="results root (default results/)")
     parser.add_argument("--tables", metavar="ROOT", help="only rebuild ROOT/tables.md from the records under ROOT "
                         "(no training)")
+    parser.add_argument("--force", action="store_true",
+                        help="train again the finished runs under OUT whose settings differ or whose file is "
+                             "unreadable (without it such runs stop the command, naming the keys that differ)")
     return parser
 
 
+@command_entry("compare")
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison (or ``--ablation``) and write its tables; returns the exit status (2 on bad input)."""
     args, extra = build_parser().parse_known_args(argv)
     if args.tables:
-        return rebuild_tables(Path(args.tables))
+        return print_tables(Path(args.tables))
     out = Path(args.out)
-    try:
-        seeds = seed_list(args.seeds)
-        overrides = parse_overrides(extra)
-        check_keys(overrides, "the command line / overrides")
-        if args.ablation:
-            rows = ablation_rows()
-        else:
-            rows, skipped = model_rows([model.strip() for model in args.models.split(",") if model.strip()])
-            for model, reason in skipped.items():
-                print(f"skipping {model}: it {reason}", file=sys.stderr)
-            if not rows:
-                raise ValueError(f"no model left to run in --models {args.models}")
-        run_grid(rows, args.dataset, seeds, args.config_files, overrides, out)
-    except (ConfigError, UnknownModelError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return rebuild_tables(out)
+    seeds = seed_list(args.seeds)
+    overrides = parse_overrides(extra)
+    check_keys(overrides, "the command line / overrides")
+    if args.ablation:
+        rows = ablation_rows()
+    else:
+        rows, skipped = model_rows([model.strip() for model in args.models.split(",") if model.strip()])
+        for model, reason in skipped.items():
+            print(f"skipping {model}: it {reason}", file=sys.stderr)
+        if not rows:
+            raise ValueError(f"no model left to run in --models {args.models}")
+    ensure_writable_dir(out, "--out folder")  # before the first run trains
+    run_grid(rows, args.dataset, seeds, args.config_files, overrides, out, force=args.force)
+    return print_tables(out)
 
 
-def rebuild_tables(root: Path) -> int:
-    """Write and print ``root/tables.md`` from the run records under ``root``; 2 when none can be read."""
-    try:
-        written = write_comparison(root)
-    except RecordError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+def print_tables(root: Path) -> int:
+    """Write ``root/tables.md`` from the run records under ``root`` alone, and print it."""
+    written = write_comparison(root)
     print(written.read_text())
     print(f"tables in {written}")
     return 0

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from recbole_elcrec.commands import command_parser
+from recbole_elcrec.commands import command_entry, command_parser
 from recbole_elcrec.data.prepare import (
     BASE_URL_ENV,
     BENCHMARKS,
     DEFAULT_BASE_URL,
-    DataFormatError,
-    DownloadError,
     check_dataset_name,
+    check_output_dataset,
     download_benchmark,
     format_report,
     prepare_dataset,
@@ -69,23 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="minimum interactions per user (3: leave-one-out train/valid/test)")
     parser.add_argument("--drop-short", action="store_true",
                         help="drop users below --min-length instead of failing")
+    parser.add_argument("--force", action="store_true",
+                        help="replace OUT/NAME/NAME.inter if it exists (without it an existing dataset stops here)")
     parser.add_argument("--base-url",
                         help=f"download mirror (default: ${BASE_URL_ENV}, else {DEFAULT_BASE_URL})")
     return parser
 
 
+@command_entry("prepare")
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; 0 on success, 2 on bad input or a failed download (message on stderr)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.input and not args.name:
         parser.error("--name is required with --input")
-    try:
-        source = download_benchmark(args.download, args.out, args.base_url) if args.download else args.input
-        report = prepare_dataset(source, args.name or args.download, args.out, args.format, args.min_count,
-                                 args.min_length, args.drop_short, args.columns)
-    except (DataFormatError, DownloadError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    check_output_dataset(args.out, args.name or args.download, args.force)  # before any download
+    source = download_benchmark(args.download, args.out, args.base_url) if args.download else args.input
+    report = prepare_dataset(source, args.name or args.download, args.out, args.format, args.min_count,
+                             args.min_length, args.drop_short, args.columns, force=args.force)
     print(format_report(report))
     return 0

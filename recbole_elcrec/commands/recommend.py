@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from recbole_elcrec.commands import command_parser
+from recbole_elcrec.commands import command_entry, command_parser, positive_int
 from recbole_elcrec.quick_start.recommend import recommend
 from recbole_elcrec.quick_start.restore import load_trained
 
@@ -24,23 +23,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--checkpoint", required=True, help="a .pth written by recbole-elcrec train")
     parser.add_argument("--users", required=True, help="comma-separated original user ids, e.g. 1,2,3")
-    parser.add_argument("--topk", type=int, default=10, help="items per user (default 10)")
+    parser.add_argument("--topk", type=positive_int, default=10, help="items per user (default 10)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the device of the training run)")
     return parser
 
 
+@command_entry("recommend")
 def main(argv: list[str] | None = None) -> int:
-    """Print the recommendations; 2 for a missing checkpoint or an unknown user."""
+    """Print the recommendations; 2 for a missing or damaged checkpoint or an unknown user."""
     parser = build_parser()
     args = parser.parse_args(argv)
     users = parse_users(args.users)
     if not users:
         parser.error("--users needs at least one user id")
-    try:
-        recommendations = recommend(load_trained(args.checkpoint, args.device), users, args.topk)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    recommendations = recommend(load_trained(args.checkpoint, args.device), users, args.topk)
     for user, items in recommendations.items():
         print(f"{user}\t{' '.join(items)}")
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from recbole_elcrec.commands import command_parser
+from recbole_elcrec.commands import command_entry, command_parser
+from recbole_elcrec.data.prepare import check_output_dataset
 from recbole_elcrec.data.synthetic import generate_planted_intents, write_planted_dataset
 
 
@@ -25,13 +26,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", default="dataset", help="data path to write NAME/NAME.inter into")
     parser.add_argument("--name", default="planted", help="dataset name (default planted)")
+    parser.add_argument("--force", action="store_true", help="replace OUT/NAME/NAME.inter if it exists")
     return parser
 
 
+@command_entry("synthetic")
 def main(argv: list[str] | None = None) -> int:
     """Generate and write a planted-intent dataset; 2 on invalid sizes."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_output_dataset(args.out, args.name, args.force)
     try:
         planted = generate_planted_intents(args.users, args.items, args.intents, args.min_len, args.max_len,
                                            args.purity, args.seed)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from recbole_elcrec.commands import command_parser, overrides_help
+from recbole_elcrec.commands import command_entry, command_parser, overrides_help
 from recbole_elcrec.config import ConfigError, parse_overrides
 from recbole_elcrec.data.prepare import DataFormatError, DatasetNotFoundError
 from recbole_elcrec.trainer.trainer import NonFiniteLossError
 from recbole_elcrec.utils.registry import UnknownModelError
 
+# what the commands report as "error: ..." with exit status 2 (the dispatcher's USER_ERRORS cover them all)
 USER_ERRORS = (ConfigError, DataFormatError, DatasetNotFoundError, UnknownModelError, NonFiniteLossError,
                FileNotFoundError, ValueError)
 
@@ -56,15 +56,13 @@ def run_overrides(args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
     return overrides
 
 
+@command_entry("train")
 def main(argv: list[str] | None = None) -> int:
+    """Train, test and print the summary; 2 on bad input, 130 on Ctrl-C (naming the --resume command)."""
     args, extra = build_parser().parse_known_args(argv)
-    try:
-        overrides = run_overrides(args, extra)
-        from recbole_elcrec.quick_start.run import run
+    overrides = run_overrides(args, extra)
+    from recbole_elcrec.quick_start.run import run
 
-        result = run(args.model, args.dataset, args.config_files, overrides, resume=args.resume)
-    except USER_ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    result = run(args.model, args.dataset, args.config_files, overrides, resume=args.resume)
     print(summary_table(result))
     return 0

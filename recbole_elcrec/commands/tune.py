@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from recbole_elcrec.commands import command_parser, overrides_help
-from recbole_elcrec.config import ConfigError, check_keys, parse_overrides
+from recbole_elcrec.commands import command_entry, command_parser, overrides_help, positive_int
+from recbole_elcrec.config import check_keys, parse_overrides
 from recbole_elcrec.quick_start.tune import VALID_SCORE, parse_search_space, run_search
 
 
@@ -24,27 +23,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpha", help="alpha values or distribution, e.g. 0.01,0.1,1,10,100")
     parser.add_argument("--k", help="number of intents n_clusters, e.g. 32,64,128,256,512")
     parser.add_argument("--search", action="append", default=[], help="KEY=SPEC for any other config key")
-    parser.add_argument("--num-samples", type=int, default=1, help="samples per grid point (random search)")
+    parser.add_argument("--num-samples", type=positive_int, default=1, help="samples per grid point (random search)")
     parser.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs per trial (default 1)")
     parser.add_argument("--gpus-per-trial", type=float, default=0.0, help="fractional GPUs allowed, e.g. 0.25")
     parser.add_argument("--address", help="join an existing Ray cluster: auto or HOST:PORT")
     parser.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all)")
-    parser.add_argument("--grace-period", type=int, default=5, help="ASHA: epochs before a trial may be stopped")
-    parser.add_argument("--out", default="results/tune", help="results folder; a rerun resumes from it")
+    parser.add_argument("--grace-period", type=int,
+                        help="ASHA: results (epochs) before a trial may be stopped; default 5, or epochs + 1 if fewer")
+    parser.add_argument("--out", default="results/tune",
+                        help="results folder; a rerun with the same settings resumes from it")
+    parser.add_argument("--force", action="store_true",
+                        help="start a new search even though OUT holds one with other settings "
+                             "(the old experiment is kept as NAME.replaced-<time>)")
     parser.add_argument("--name", help="experiment name (default MODEL-DATASET)")
     return parser
 
 
+@command_entry("tune")
 def main(argv: list[str] | None = None) -> int:
     """Run (or resume) the search and print the best trial; 2 for a bad search space or key, before Ray starts."""
     args, extra = build_parser().parse_known_args(argv)
-    try:
-        dimensions = parse_search_space(args.alpha, args.k, args.search)
-        overrides = parse_overrides(extra)
-        check_keys(overrides, "the command line / overrides")
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    dimensions = parse_search_space(args.alpha, args.k, args.search)
+    overrides = parse_overrides(extra)
+    check_keys(overrides, "the command line / overrides")
     best = run_search(args, dimensions, overrides)
     print(f"best configuration: {best['config']}  valid {best[VALID_SCORE]:.4f}  test {best['test']}")
     print(f"reports: {Path(args.out).resolve()}/trials.md, trials.csv, best.json, sensitivity_*.png")

@@ -15,6 +15,7 @@ import recbole
 import yaml
 from recbole.config import Config
 
+from recbole_elcrec.config.schema import SCHEMA, ConfigError, check_settings
 from recbole_elcrec.utils.registry import resolve_model
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the recbole_elcrec package folder
@@ -41,10 +42,6 @@ EXTRA_KEYS = frozenset({
     "time_cap_minutes",
 })
 MODEL_SECTION = "models"
-
-
-class ConfigError(ValueError):
-    """A configuration file or key is wrong; the message names the file or key."""
 
 
 class _YamlLoader(yaml.SafeLoader):
@@ -115,7 +112,7 @@ def _yaml_keys(directory: Path) -> set[str]:
 @lru_cache(maxsize=1)
 def known_config_keys() -> frozenset[str]:
     """Every key RecBole or this package understands (from their YAML defaults and EXTRA_KEYS)."""
-    keys = set(EXTRA_KEYS)
+    keys = set(EXTRA_KEYS) | set(SCHEMA)
     for directory in (RECBOLE_PROPERTIES_DIR, RECBOLE_PROPERTIES_DIR / "dataset", RECBOLE_PROPERTIES_DIR / "model",
                       RECBOLE_PROPERTIES_DIR / "quick_start_config", PROPERTIES_DIR, DATASET_CONFIGS_DIR):
         keys |= _yaml_keys(directory)
@@ -202,8 +199,11 @@ def build_config(
     """A RecBole ``Config`` for ``model`` on ``dataset`` with every layer of settings merged."""
     model_class = resolve_model(model)
     merged: dict[str, Any] = {}
-    for _, layer in config_layers(model, dataset, config_files, overrides):
+    sources: dict[str, str] = {}
+    for source, layer in config_layers(model, dataset, config_files, overrides):
         merged.update(layer)
+        sources.update(dict.fromkeys(layer, source))
+    merged = check_settings(merged, sources)  # types and ranges, before any work starts
     if merged.get("loss_type", _recbole_model_default(model, "loss_type")) == "CE":
         merged.setdefault("train_neg_sample_args", None)  # RecBole rejects negative sampling with CE
     with _without_command_line():

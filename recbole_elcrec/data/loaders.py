@@ -104,6 +104,20 @@ class DeviceBatchLoader:
         for start in range(0, len(order), self.batch_size):
             yield self.batch(order[start:start + self.batch_size])
 
+    def state_dict(self) -> dict[str, Any]:
+        """What decides the next epochs' order: the shuffling generator's state (saved in resumable checkpoints)."""
+        return {"generator": self.generator.get_state(), "sample_size": self.sample_size, "shuffle": self.shuffle,
+                "world_size": self.world_size}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a ``state_dict``: the next epoch is ordered as it would have been; refuses other data."""
+        if state.get("sample_size") != self.sample_size or state.get("world_size", 1) != self.world_size:
+            raise FastTrainingError(
+                f"the saved loader state is of {state.get('sample_size')} training rows on {state.get('world_size')} "
+                f"process(es), this loader has {self.sample_size} rows on {self.world_size}"
+            )
+        self.generator.set_state(state["generator"].cpu())
+
 
 def sequence_encoder(model: torch.nn.Module) -> torch.nn.Module | None:
     """The model's sequence encoder: ``encoder`` (this package's models) or ``trm_encoder`` (RecBole's SASRec)."""

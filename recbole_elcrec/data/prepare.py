@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from recbole_elcrec.utils.io import atomic_write, atomic_write_json
+from recbole_elcrec.utils.io import atomic_write, atomic_write_json, probe_writable
 
 ICLREC_COMMIT = "4afb54a036ebbf4166ed5858122d89c0642251a7"
 DEFAULT_BASE_URL = f"https://raw.githubusercontent.com/salesforce/ICLRec/{ICLREC_COMMIT}"
@@ -53,13 +54,24 @@ SEQUENCE_EXPECTED = "expected 'user_id item_id item_id ...' with positive intege
 class DataFormatError(ValueError):
     """An input file does not have the expected format; the message names the file and line."""
 
+    hint = "fix the file at the line named (or convert it with 'recbole-elcrec prepare', see its --help)"
+
 
 class DatasetNotFoundError(FileNotFoundError):
     """The atomic files of a dataset are missing; the message gives the command that creates them."""
 
 
+class DatasetExistsError(FileExistsError):
+    """The dataset to write already exists; ``--force`` replaces it."""
+
+    hint = "pass --force to replace it, or choose another --name or --out"
+
+
 class DownloadError(RuntimeError):
     """A benchmark file could not be fetched or failed its checksum."""
+
+    exit_status = 2
+    hint = "check the network or the --base-url mirror, or fetch the file by hand as described above"
 
 
 @dataclass
@@ -98,11 +110,45 @@ def prepare_commands(data_path: str | Path, dataset: str) -> list[str]:
     return commands
 
 
-def require_atomic_files(data_path: str | Path, dataset: str) -> Path:
-    """The ``.inter`` file of ``dataset``, or DatasetNotFoundError with the commands that create it."""
+ATOMIC_TYPES = ("token", "token_seq", "float", "float_seq")
+
+
+def check_inter_file(path: Path, required: Iterable[str] = ()) -> Path:
+    """DataFormatError naming ``path`` unless it has a RecBole header (tab-separated ``name:type``
+    columns, the ``required`` ones among them) and at least one interaction after it."""
+    expected = (f"expected a RecBole header of tab-separated name:type columns (types {', '.join(ATOMIC_TYPES)}), "
+                f"e.g. {INTER_HEADER!r}; 'recbole-elcrec prepare' writes one")
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            header = handle.readline().rstrip("\r\n")
+            has_rows = any(line.strip() for line in handle)
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataFormatError(f"{path}: cannot read the file ({error})") from None
+    columns = header.split("\t")
+    for column in columns:
+        name, _, kind = column.partition(":")
+        if kind not in ATOMIC_TYPES:
+            what = "has no :type" if not kind else f"has the type {kind!r}"
+            raise DataFormatError(f"{path}, line 1: column {column!r} {what}; {expected}")
+    names = [column.partition(":")[0] for column in columns]
+    missing = [name for name in required if name not in names]
+    if missing:
+        raise DataFormatError(f"{path}, line 1: no column {', '.join(map(repr, missing))} in the header "
+                              f"{names} (the dataset config's load_col); {expected}")
+    if not has_rows:
+        raise DataFormatError(f"{path} has a header but no interactions; expected one line per interaction "
+                              "after the header")
+    return path
+
+
+def require_atomic_files(data_path: str | Path, dataset: str, required: Iterable[str] | None = None) -> Path:
+    """The ``.inter`` file of ``dataset``, or DatasetNotFoundError with the commands that create it.
+
+    With ``required`` (column names) the file's header and rows are checked too (``check_inter_file``).
+    """
     path = atomic_inter_path(data_path, dataset)
     if path.is_file():
-        return path
+        return path if required is None else check_inter_file(path, required)
     commands = "\n  ".join(prepare_commands(data_path, dataset))
     raise DatasetNotFoundError(
         f"dataset '{dataset}' has no atomic file: {path} is missing (data_path={data_path}). "
@@ -136,6 +182,12 @@ def _plainly_positive_ids(tokens: list[str]) -> bool:
 
 def _bad_id_error(path: Path, line_no: int, line: str, tokens: list[str]) -> DataFormatError:
     token = next(token for token in tokens if not _is_positive_id(token))
+    if token.isascii() and token.isdigit() and len(token) > MAX_ID_DIGITS:
+        return DataFormatError(
+            f"{path}, line {line_no}: id {token!r} has {len(token)} digits; ids may have at most {MAX_ID_DIGITS} "
+            "digits (they must fit a 64-bit integer). Renumber the ids, or give the data as a CSV/TSV table, "
+            "whose ids are kept as text"
+        )
     return DataFormatError(
         f"{path}, line {line_no}: {token!r} is not a positive integer id in {line[:80]!r}; "
         f"{SEQUENCE_EXPECTED}"
@@ -227,6 +279,14 @@ def _column_positions(path: Path, header: list[str], columns: list[str] | None) 
     return [0, 1, 2], bool(has_header)
 
 
+def _as_numbers_and_dates(times: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Each timestamp read as a number and, separately, as an ISO date (NaN / NaT where it is not one)."""
+    dates = pd.Series(pd.NaT, index=times.index, dtype="datetime64[ns, UTC]")
+    for position, text in times.items():  # one by one: a whole-column parse fails on the first odd value
+        dates[position] = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+    return pd.to_numeric(times, errors="coerce"), dates
+
+
 def _table_to_seconds(times: pd.Series) -> pd.Series | None:
     """Timestamps as numbers: numeric text as is, ISO dates as Unix seconds, None if neither parses."""
     numeric = pd.to_numeric(times, errors="coerce")
@@ -252,13 +312,25 @@ def _validate_table_cells(path: Path, table: pd.DataFrame) -> None:
 def _numeric_timestamps(path: Path, table: pd.DataFrame) -> pd.Series:
     seconds = _table_to_seconds(table["timestamp"])
     if seconds is None:
-        numeric = pd.to_numeric(table["timestamp"], errors="coerce")
-        row = table[numeric.isna()].iloc[0]
-        raise DataFormatError(
-            f"{path}, line {row['line']}: timestamp {row['timestamp']!r} is not a number; "
-            "expected a numeric timestamp (or an ISO date)"
-        )
+        raise _bad_timestamp_error(path, table)
     return seconds
+
+
+def _bad_timestamp_error(path: Path, table: pd.DataFrame) -> DataFormatError:
+    """The first row whose timestamp is neither a number nor a date, else the first of the minority kind."""
+    numbers, dates = _as_numbers_and_dates(table["timestamp"])
+    neither = numbers.isna() & dates.isna()
+    if neither.any():
+        row, reason = table[neither.to_numpy()].iloc[0], "is not a number (nor an ISO date)"
+    else:  # numbers and dates mixed: the first value of the kind that is not the first row's
+        dated = bool(pd.isna(numbers.iloc[0]))  # the first row holds a date
+        row = table[(numbers.notna() if dated else numbers.isna()).to_numpy()].iloc[0]
+        reason = (f"is a number, but line {table['line'].iloc[0]} holds an ISO date" if dated
+                  else f"is an ISO date, but line {table['line'].iloc[0]} holds a number")
+    return DataFormatError(
+        f"{path}, line {row['line']}: timestamp {row['timestamp']!r} {reason}; expected a numeric timestamp "
+        "(or an ISO date) in every row"
+    )
 
 
 def read_interaction_table(path: str | Path, sep: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -402,6 +474,21 @@ def check_dataset_name(name: str) -> str:
     return name
 
 
+def check_output_dataset(out_dir: str | Path, name: str, force: bool = False) -> Path:
+    """The ``.inter`` file about to be written, after checking it can be: before any input is read.
+
+    DatasetExistsError when it exists (unless ``force``), OutputError when ``out_dir`` cannot be written
+    (a file in the way, no permission); nothing is created here.
+    """
+    check_dataset_name(name)
+    target = atomic_inter_path(out_dir, name)
+    if target.exists() and not force:
+        raise DatasetExistsError(f"{target} already exists (dataset '{name}' was prepared before); "
+                                 "preparing again would replace it")
+    probe_writable(target.parent, "--out folder")
+    return target
+
+
 def prepare_dataset(
     input_path: str | Path,
     name: str,
@@ -411,13 +498,16 @@ def prepare_dataset(
     min_length: int = 3,
     drop_short: bool = False,
     columns: list[str] | None = None,
+    force: bool = False,
 ) -> PrepareReport:
     """Convert ``input_path`` into the RecBole atomic file ``out_dir/name/name.inter`` and its report.
 
     Raises DataFormatError (naming file and line) for malformed input, and for users shorter than
-    ``min_length`` unless ``drop_short``; nothing is written then.
+    ``min_length`` unless ``drop_short``; nothing is written then. An existing ``name.inter`` is
+    replaced only with ``force`` (DatasetExistsError otherwise); an unwritable ``out_dir`` is found
+    before the input is read.
     """
-    check_dataset_name(name)
+    check_output_dataset(out_dir, name, force)
     source = Path(input_path).expanduser()
     kind = detect_format(source, input_format)
     table = read_interactions(source, kind, columns)

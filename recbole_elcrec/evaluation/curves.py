@@ -19,11 +19,22 @@ def read_history(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
-    record = json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else load_checkpoint(path)
-    history = record.get("history") or []
+    record = _read_json(path) if path.suffix == ".json" else load_checkpoint(path)
+    history = (record.get("history") or []) if isinstance(record, dict) else []
     if not history:
         raise ValueError(f"{path} holds no per-epoch history (was it written by ELCRecTrainer?)")
     return history
+
+
+def _read_json(path: Path) -> object:
+    """A JSON file's content; a ValueError naming the file (and the line) when it is cut short or not JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not a complete JSON file ({error}); pass the run's checkpoint "
+                         "(--checkpoint) instead") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a text JSON file ({error.reason})") from None
 
 
 def loss_terms(history: list[dict[str, Any]]) -> list[str]:

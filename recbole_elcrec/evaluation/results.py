@@ -38,9 +38,11 @@ def read_record(path: Path) -> dict[str, Any]:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RecordError(f"{path}: not a readable results JSON ({error}); remove it or rerun that run") from None
+        raise RecordError(f"{path} is not a complete results file ({error}): delete it to train that run "
+                          "again") from None
     if not isinstance(record, dict) or "test_result" not in record:
-        raise RecordError(f"{path}: no 'test_result' in it; expected a run record written by recbole-elcrec")
+        raise RecordError(f"{path} is not a results file of a run (no 'test_result'): delete it to train that run "
+                          "again")
     return record
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,12 @@ from tqdm import tqdm
 from recbole_elcrec.config import build_config
 from recbole_elcrec.evaluation.protocol import protocol_of
 from recbole_elcrec.evaluation.results import ABLATION_PREFIX, read_record, record_path, write_tables_report
+from recbole_elcrec.utils.fingerprint import (
+    SettingsMismatchError,
+    describe_differences,
+    differences,
+    settings_fingerprint,
+)
 from recbole_elcrec.utils.hardware import peak_gpu_memory_mb
 from recbole_elcrec.utils.io import atomic_write_json
 from recbole_elcrec.utils.registry import UnknownModelError, resolve_model
@@ -20,6 +27,7 @@ UNSUPPORTED = {"S3Rec": "needs item attribute features (item_attribute) and a se
 # Figure 4 of the paper: (use_ccl, use_elcm) per row
 ABLATION = {"baseline": (False, False), "+CCL": (True, False), "+ELCM": (False, True), "ELCRec": (True, True)}
 FIRST_SEED = 2020
+LOGGER = logging.getLogger(__name__)
 
 
 def run_once(model: str, dataset: str, seed: int, config_files: list[str], overrides: dict[str, Any]) -> dict:
@@ -69,28 +77,69 @@ def loss_regime(dataset: str, config_files: list[str], overrides: dict[str, Any]
     return str(overrides.get("loss_type") or build_config("ELCRec", dataset, config_files, overrides)["loss_type"])
 
 
+def run_fingerprint(model: str, dataset: str, seed: int, config_files: list[str], settings: dict[str, Any]) -> dict:
+    """The settings fingerprint of one run of the grid (as ``run`` computes it for its own results)."""
+    return settings_fingerprint(build_config(model, dataset, config_files, {**settings, "seed": seed}))
+
+
+def finished_run(path: Path, dataset: str, fingerprint: dict, force: bool) -> tuple[dict | None, list[str]]:
+    """(the earlier run in ``path`` to reuse or None to train, the settings that differ from ``fingerprint``).
+
+    A file without a fingerprint (written before fingerprints existed) is reused with a warning; with
+    ``force`` a file with other settings or an unreadable one is trained again.
+    """
+    if not path.is_file():
+        return None, []
+    try:
+        record = load_finished_run(path, dataset)
+    except ValueError:
+        if force:
+            return None, []
+        raise
+    if "fingerprint" not in record:
+        LOGGER.warning(f"{path} records no settings fingerprint (an older version wrote it); reused as it is")
+        return record, []
+    changed = differences(record["fingerprint"], fingerprint)
+    return (None if changed else record), ([] if force else changed)
+
+
 def run_grid(rows: Mapping[str, tuple[str, dict[str, Any]]], dataset: str, seeds: list[int], config_files: list[str],
              overrides: dict[str, Any], root: Path,
-             runner: Callable[..., dict] = run_once) -> dict[str, list[dict[str, Any]]]:
-    """Run every (row, seed) whose record is missing under ``root``; returns all records per row.
+             runner: Callable[..., dict] = run_once, force: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Run every (row, seed) without a finished record made with the same settings; all records per row.
 
     ``rows`` maps a row name to its model and extra settings. Each run's record is written atomically to
-    ``root/<dataset>/<protocol>/<row>-<loss>-seed<k>.json`` as soon as it finishes, so an interrupted
-    comparison resumes where it stopped and every table can be rebuilt from the records alone.
+    ``root/<dataset>/<protocol>/<row>-<loss>-seed<k>.json`` (with its settings fingerprint) as soon as it
+    finishes, so an interrupted comparison resumes where it stopped and every table can be rebuilt from
+    the records alone. Before anything trains, every finished record is compared with the settings asked
+    for: any difference stops with SettingsMismatchError naming the keys, unless ``force`` (retrain those).
+    Every row's first seed runs before any second seed, so a long comparison yields a full table early.
     """
-    results: dict[str, list[dict[str, Any]]] = {name: [] for name in rows}
     loss = loss_regime(dataset, config_files, overrides)
     protocol = protocol_of(build_config("ELCRec", dataset, config_files, overrides))
-    jobs = [(name, seed) for seed in seeds for name in rows]  # every row's first seed first: a table early
-    for name, seed in tqdm(jobs, desc="Runs", ncols=100):
+    plan, mismatched = [], []
+    for name, seed in [(name, seed) for seed in seeds for name in rows]:
         model, extra = rows[name]
-        path = record_path(root, dataset, protocol, name, loss, seed)
-        if path.is_file():
-            results[name].append(load_finished_run(path, dataset))
-            continue
         settings = {**overrides, **shared_loss_overrides(model, dataset, config_files, overrides), **extra}
-        record = {**runner(model, dataset, seed, config_files, settings), "row": name, "loss": loss}
-        atomic_write_json(path, record)
+        path = record_path(root, dataset, protocol, name, loss, seed)
+        fingerprint = run_fingerprint(model, dataset, seed, config_files, settings)
+        record, changed = finished_run(path, dataset, fingerprint, force)
+        if changed:
+            mismatched.append((path, changed))
+        plan.append((name, seed, model, settings, path, fingerprint, record))
+    if mismatched:
+        path, changed = mismatched[0]
+        more = f" ({len(mismatched) - 1} more finished run(s) differ too)" if len(mismatched) > 1 else ""
+        raise SettingsMismatchError(
+            f"{path} was made with other settings: {describe_differences(changed)}{more}",
+            hint="pass --force to train the runs whose settings differ again (their files are replaced), "
+                 "or choose another --out")
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in rows}
+    for name, seed, model, settings, path, fingerprint, record in tqdm(plan, desc="Runs", ncols=100):
+        if record is None:
+            record = {**runner(model, dataset, seed, config_files, settings), "row": name, "loss": loss,
+                      "fingerprint": fingerprint}
+            atomic_write_json(path, record)
         results[name].append(record)
     return results
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import tempfile
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from time import time
@@ -18,10 +19,22 @@ from recbole.utils import init_logger, init_seed
 from recbole_elcrec.config import build_config
 from recbole_elcrec.data.loaders import DeviceBatchLoader
 from recbole_elcrec.data.sequences import sequence_train_loader
-from recbole_elcrec.quick_start.run import build_model, load_data, results_path
+from recbole_elcrec.quick_start.run import build_model, ensure_dataset_files, load_data, results_path
 from recbole_elcrec.trainer.distributed import data_parallel_trainer_class, state_digests
+from recbole_elcrec.trainer.resume import load_resumable, output_folder
+from recbole_elcrec.utils.fingerprint import settings_fingerprint
 from recbole_elcrec.utils.io import atomic_write_json
 from recbole_elcrec.utils.registry import resolve_trainer
+
+
+class RankError(RuntimeError):
+    """A training process (rank) failed; the message is its error, the traceback comes with --debug."""
+
+    hint = "add --debug to see the failing rank's traceback"
+
+    def __init__(self, message: str, user_error: bool) -> None:
+        super().__init__(message)
+        self.exit_status = 2 if user_error else 1
 
 
 def rank_device(backend: str, rank: int) -> torch.device:
@@ -83,13 +96,13 @@ def train_rank(rank: int, world_size: int, backend: str, model: str, dataset: st
     trainer = data_parallel_trainer_class(resolve_trainer(config.model_class))(config, model_instance)
     trainer.run_spec = {"model": model, "dataset": dataset, "config_files": config_files,
                         "overrides": dict(overrides), "world_size": world_size, "backend": backend}
+    trainer.fingerprint = settings_fingerprint(config)
     if resume:
         trainer.resume_checkpoint(resume)
     make_distributed(config, rank, world_size)
     trainer.attach_process_group(device)
-    start = time()
     best_valid_score, best_valid_result = trainer.fit(loader, valid_data, show_progress=config["show_progress"])
-    train_seconds = time() - start
+    train_seconds = trainer.train_seconds()
     digests = state_digests(trainer.model)  # the trained state, before the best checkpoint is reloaded
     gathered: list[Any] = [None] * world_size
     dist.all_gather_object(gathered, digests)
@@ -109,11 +122,27 @@ def train_rank(rank: int, world_size: int, backend: str, model: str, dataset: st
 
 
 def _worker(rank: int, world_size: int, backend: str, init_method: str, job: dict[str, Any], out_dir: str) -> None:
-    dist.init_process_group(backend, init_method=init_method, rank=rank, world_size=world_size)
     try:
-        atomic_write_json(Path(out_dir) / f"rank{rank}.json", train_rank(rank, world_size, backend, **job))
-    finally:
-        dist.destroy_process_group()
+        dist.init_process_group(backend, init_method=init_method, rank=rank, world_size=world_size)
+        try:
+            atomic_write_json(Path(out_dir) / f"rank{rank}.json", train_rank(rank, world_size, backend, **job))
+        finally:
+            dist.destroy_process_group()
+    except Exception as error:  # for the parent: the error in words, whether it is the user's, the traceback
+        atomic_write_json(Path(out_dir) / f"rank{rank}.error.json", {
+            "type": type(error).__name__, "message": str(error) or type(error).__name__,
+            "user_error": isinstance(error, (ValueError, OSError, FloatingPointError, ImportError)),
+            "traceback": traceback.format_exc()})
+        raise
+
+
+def rank_failure(out_dir: str | Path, error: Exception) -> RankError:
+    """The first failed rank's own error (from its ``rankN.error.json``), else what the process group reported."""
+    for path in sorted(Path(out_dir).glob("rank*.error.json")):
+        failed = json.loads(path.read_text())
+        rank = path.name.split(".")[0].removeprefix("rank")
+        return RankError(f"rank {rank} of the distributed run failed: {failed['message']}", failed["user_error"])
+    return RankError(f"a rank of the distributed run failed: {str(error).strip().splitlines()[0]}", False)
 
 
 def free_port() -> int:
@@ -133,16 +162,29 @@ def launch(model: str = "ELCRec", dataset: str = "ml-100k", config_files: list[s
     """Train with ``nproc`` spawned processes; returns every rank's results, ordered by rank.
 
     With ``timeout`` (seconds) the processes are terminated and TimeoutError raised when they run longer.
+    The settings, the dataset files, the checkpoint folder and a ``resume`` checkpoint are checked here,
+    before any process starts; an error inside a rank is raised as RankError with that rank's message.
     """
     backend = backend or default_backend()
+    if nproc < 1:
+        raise ValueError(f"nproc must be at least 1, got {nproc}")
     if backend == "nccl" and torch.cuda.device_count() < nproc:
         raise ValueError(f"nccl needs one GPU per process: {nproc} processes, {torch.cuda.device_count()} GPUs")
+    config = build_config(model, dataset, [str(path) for path in config_files],
+                          rank_overrides(overrides or {}, backend, 0))
+    ensure_dataset_files(config)
+    output_folder(config, resume)
+    if resume:
+        load_resumable(resume, config, settings_fingerprint(config))
     job = {"model": model, "dataset": dataset, "config_files": [str(path) for path in config_files],
            "overrides": dict(overrides or {}), "resume": resume}
     init_method = f"tcp://127.0.0.1:{port or free_port()}"
     with tempfile.TemporaryDirectory(prefix="elcrec-ddp-") as out_dir:
         processes = mp.spawn(_worker, args=(nproc, backend, init_method, job, out_dir), nprocs=nproc, join=False)
-        wait_for(processes, timeout)
+        try:
+            wait_for(processes, timeout)
+        except (mp.ProcessRaisedException, mp.ProcessExitedException) as error:
+            raise rank_failure(out_dir, error) from error
         return [json.loads((Path(out_dir) / f"rank{rank}.json").read_text()) for rank in range(nproc)]
 
 

@@ -8,7 +8,6 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from time import time
 from typing import Any
 
 import torch
@@ -22,6 +21,8 @@ from recbole_elcrec.data.sequences import TRAIN_MODES, sequence_train_loader
 from recbole_elcrec.evaluation.protocol import protocol_loaders, protocol_of
 from recbole_elcrec.model.base import ContrastiveSequentialRecommender
 from recbole_elcrec.trainer.checkpoint import plain_values
+from recbole_elcrec.trainer.resume import interruption_names_last_checkpoint, load_resumable, output_folder
+from recbole_elcrec.utils.fingerprint import settings_fingerprint
 from recbole_elcrec.utils.hardware import device_name, package_commit
 from recbole_elcrec.utils.io import atomic_write_json
 from recbole_elcrec.utils.registry import PACKAGE_MODELS, resolve_trainer
@@ -32,14 +33,16 @@ BUILTIN_DATASETS = ("ml-100k",)  # shipped inside the recbole wheel
 def ensure_dataset_files(config) -> None:
     """Stop before RecBole tries a download when the atomic files of the dataset are missing.
 
-    A name close to a dataset this package has settings for (a typo) gets a suggestion.
+    A name close to a dataset this package has settings for (a typo) gets a suggestion; a ``.inter``
+    file without a typed header, without the configured columns or without rows is named.
     """
     dataset = config["dataset"]
     if dataset in BUILTIN_DATASETS:
         return
     data_root = Path(config["data_path"]).parent  # RecBole appends the dataset name to data_path
+    load_col = config["load_col"] or {}
     try:
-        require_atomic_files(data_root, dataset)
+        require_atomic_files(data_root, dataset, load_col.get("inter", []) if isinstance(load_col, dict) else [])
     except DatasetNotFoundError as error:
         known = known_dataset_names()
         close = difflib.get_close_matches(dataset, known, n=1, cutoff=0.75) if dataset not in known else []
@@ -99,6 +102,10 @@ def recorded_settings(config) -> dict[str, Any]:
             if key not in NOT_SETTINGS}
 
 
+def _existing(path: str | None) -> str | None:
+    return path if path and os.path.isfile(path) else None
+
+
 def _plain_metrics(result: Mapping[str, Any] | None) -> dict[str, float]:
     return {key: float(value) for key, value in (result or {}).items()}
 
@@ -114,11 +121,12 @@ class ValidationWatch:
     leaves the trainer's ``fit`` after that epoch's best checkpoint is written.
     """
 
-    def __init__(self, cap_minutes: float | None, bigger: bool, then: Callable[[int, float], None] | None = None):
+    def __init__(self, cap_minutes: float | None, bigger: bool, elapsed: Callable[[], float],
+                 then: Callable[[int, float], None] | None = None):
         self.cap_seconds = None if cap_minutes is None else float(cap_minutes) * 60
         self.bigger = bigger
+        self.elapsed = elapsed  # training seconds so far, a resumed run's earlier processes included
         self.then = then
-        self.start = time()
         self.scores: list[tuple[int, float]] = []  # (epoch index, validation score)
         self.capped = False
 
@@ -126,7 +134,7 @@ class ValidationWatch:
         self.scores.append((int(epoch_idx), float(valid_score)))
         if self.then:
             self.then(epoch_idx, valid_score)
-        if self.cap_seconds is not None and time() - self.start > self.cap_seconds:
+        if self.cap_seconds is not None and self.elapsed() > self.cap_seconds:
             self.capped = True
             raise TimeCapReached
 
@@ -157,13 +165,21 @@ def run(
     """Train ``model`` on ``dataset``, evaluate the best checkpoint on test, and return the results.
 
     Returns a dict with ``best_valid_result``, ``test_result``, ``checkpoint``, ``results_file``,
-    ``train_seconds`` and the per-epoch ``history``; the same dict is written as JSON beside
-    the checkpoint (atomically).
+    ``train_seconds`` and ``epochs_run`` (a resumed run's earlier processes included), the per-epoch
+    ``history`` and the settings ``fingerprint``; the same dict is written as JSON beside the
+    checkpoint (atomically). Before any data is read: the settings are checked, the checkpoint
+    folder must be writable and a ``resume`` checkpoint must fit the settings (``trainer.resume``).
+    Ctrl-C during training raises ``TrainingInterrupted`` naming the ``-last.pth`` to resume from.
     """
     config_files = [str(path) for path in config_files]
     overrides = dict(overrides or {})
     config = build_config(model, dataset, config_files, overrides)
     ensure_dataset_files(config)
+    fingerprint = settings_fingerprint(config)
+    if saved:
+        output_folder(config, resume)
+    if resume:
+        load_resumable(resume, config, fingerprint)
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
     logger = logging.getLogger()
@@ -177,19 +193,21 @@ def run(
 
     trainer = resolve_trainer(config.model_class)(config, model_instance)
     trainer.run_spec = {"model": model, "dataset": dataset, "config_files": config_files, "overrides": overrides}
+    trainer.fingerprint = fingerprint
     if resume:
         trainer.resume_checkpoint(resume)
 
-    watch = ValidationWatch(config["time_cap_minutes"], config["valid_metric_bigger"], callback_fn)
-    start = time()
+    watch = ValidationWatch(config["time_cap_minutes"], config["valid_metric_bigger"], trainer.train_seconds,
+                            callback_fn)
     try:
-        best_valid_score, best_valid_result = trainer.fit(
-            train_data, valid_data, saved=saved, show_progress=config["show_progress"], callback_fn=watch
-        )
+        with interruption_names_last_checkpoint(trainer):
+            best_valid_score, best_valid_result = trainer.fit(
+                train_data, valid_data, saved=saved, show_progress=config["show_progress"], callback_fn=watch
+            )
     except TimeCapReached:
         logger.info(f"time cap of {config['time_cap_minutes']} minutes reached; testing the best checkpoint")
         best_valid_score, best_valid_result = trainer.best_valid_score, trainer.best_valid_result
-    train_seconds = time() - start
+    train_seconds = trainer.train_seconds()
     stop_reason = watch.stop_reason(config["epochs"])
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
 
@@ -209,10 +227,11 @@ def run(
         "best_valid_result": _plain_metrics(best_valid_result),
         "test_result": _plain_metrics(test_result),
         "train_seconds": train_seconds,
-        "epochs_run": len(trainer.train_loss_dict),  # epochs trained in this process
+        "epochs_run": len(trainer.train_loss_dict),  # every epoch of the run, those before a resume included
         "history": list(getattr(trainer, "history", [])),
         "checkpoint": trainer.saved_model_file if saved else None,
-        "resume_checkpoint": getattr(trainer, "last_checkpoint_file", None) if saved else None,
+        "resume_checkpoint": _existing(getattr(trainer, "last_checkpoint_file", None)) if saved else None,
+        "fingerprint": fingerprint,
         "log_file": next((h.baseFilename for h in logger.handlers if hasattr(h, "baseFilename")), None),
         "hardware": device_name(config["device"]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

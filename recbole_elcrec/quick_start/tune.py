@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,18 +15,34 @@ from typing import Any
 
 import pandas as pd
 
-from recbole_elcrec.config import ConfigError, build_config, check_keys, parse_value
+from recbole_elcrec.config import SCHEMA, ConfigError, build_config, check_keys, check_value, parse_value
 from recbole_elcrec.evaluation.report import markdown_table, pyplot, save_figure
-from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
+from recbole_elcrec.utils.fingerprint import (
+    SettingsMismatchError,
+    describe_differences,
+    differences,
+    settings_fingerprint,
+)
+from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text, ensure_writable_dir
 
 VALID_SCORE = "valid_score"
 TEST_METRICS = ("hit@5", "hit@20", "ndcg@5", "ndcg@20")
 SHORTCUTS = {"alpha": "alpha", "k": "n_clusters"}
-RANDOM_SPEC = re.compile(r"^(loguniform|uniform|randint|choice)\((.*)\)$")
+DISTRIBUTIONS = ("loguniform", "uniform", "randint", "choice")
+CALL_SPEC = re.compile(r"^([A-Za-z_]\w*)\((.*)\)$")
+DEFAULT_GRACE_PERIOD = 5
+LOGGER = logging.getLogger(__name__)
 
 
 class SearchSpaceError(ConfigError):
     """A search-space argument cannot be read; the message names it and the expected form."""
+
+
+class TrialsFailedError(RuntimeError):
+    """Every trial of a search failed; the message quotes the first error."""
+
+    exit_status = 1
+    hint = "each trial's log is in OUT/NAME/<trial>/; rerun with --debug for the traceback"
 
 
 @dataclass(frozen=True)
@@ -39,11 +58,20 @@ class Dimension:
         return self.kind != "grid"
 
 
-def parse_dimension(key: str, spec: str) -> Dimension:
-    """``a,b,c`` (grid), ``loguniform(lo,hi)``, ``uniform(lo,hi)``, ``randint(lo,hi)`` or ``choice(a,b,...)``."""
+def parse_dimension(key: str, spec: str, source: str | None = None) -> Dimension:
+    """``a,b,c`` (grid), ``loguniform(lo,hi)``, ``uniform(lo,hi)``, ``randint(lo,hi)`` or ``choice(a,b,...)``.
+
+    Every value (and every bound) is checked against the key's type and range in the settings schema,
+    so ``--k abc,def`` or ``--alpha uniform(-1,1)`` stop before Ray starts; ``source`` names the argument.
+    """
+    source = source or f"--search {key}={spec}"
     text = spec.replace(" ", "")
-    random_form = RANDOM_SPEC.match(text)
-    kind, body = (random_form.group(1), random_form.group(2)) if random_form else ("grid", text)
+    call = CALL_SPEC.match(text)
+    if call and call.group(1) not in DISTRIBUTIONS:
+        raise SearchSpaceError(f"cannot read the search space {key}={spec!r}: unknown distribution "
+                               f"{call.group(1)!r}; expected a,b,c (a grid), loguniform(lo,hi), uniform(lo,hi), "
+                               "randint(lo,hi) or choice(a,b,...)")
+    kind, body = (call.group(1), call.group(2)) if call else ("grid", text)
     parts = body.split(",")
     if not body or any(part == "" for part in parts):
         raise SearchSpaceError(f"cannot read the search space {key}={spec!r}: an empty value; expected e.g. "
@@ -55,12 +83,19 @@ def parse_dimension(key: str, spec: str) -> Dimension:
                                    f"e.g. {kind}(1,10)")
         if kind == "loguniform" and values[0] <= 0:
             raise SearchSpaceError(f"cannot read the search space {key}={spec!r}: loguniform needs low > 0")
+        rule = SCHEMA.get(key)
+        if rule is not None and (rule.kind not in ("int", "number") or (rule.kind == "int" and kind != "randint")):
+            raise SearchSpaceError(f"cannot read the search space {key}={spec!r}: {key} must be "
+                                   f"{rule.describe()}; search it with "
+                                   f"{'randint(lo,hi) or ' if rule.kind == 'int' else ''}a grid a,b,c or choice(...)")
+    values = tuple(check_value(key, value, source) for value in values)
     return Dimension(key, kind, values)
 
 
 def parse_search_space(alpha: str | None, k: str | None, extra: list[str]) -> list[Dimension]:
     """All searched dimensions from ``--alpha``, ``--k`` and repeated ``--search KEY=SPEC``, keys checked."""
-    dimensions = [parse_dimension(SHORTCUTS[name], spec) for name, spec in (("alpha", alpha), ("k", k)) if spec]
+    dimensions = [parse_dimension(SHORTCUTS[name], spec, f"--{name} {spec}")
+                  for name, spec in (("alpha", alpha), ("k", k)) if spec]
     for item in extra:
         key, separator, spec = item.partition("=")
         if not separator or not key:
@@ -156,11 +191,19 @@ def _result_row(result, keys: list[str]) -> dict[str, Any]:
     row[VALID_SCORE] = metrics.get(VALID_SCORE)
     row.update({f"test_{name}": metrics.get(f"test_{name}") for name in TEST_METRICS})
     row["status"] = "finished" if metrics.get("finished") else ("error" if result.error else "stopped early")
+    if result.error:
+        row["error"] = _last_line(result.error)
     return row
 
 
-def _base_settings(args: argparse.Namespace, overrides: dict[str, Any], out: Path) -> dict[str, Any]:
-    """Run settings shared by every trial, with absolute paths (trials run in their own folders)."""
+def _last_line(error: BaseException) -> str:
+    """The last non-empty line of an error's text (Ray wraps the trial's traceback into it)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1][:300] if lines else type(error).__name__
+
+
+def _base_settings(args: argparse.Namespace, overrides: dict[str, Any], out: Path) -> tuple[dict[str, Any], Any]:
+    """Run settings shared by every trial, with absolute paths (trials run in their own folders), and their config."""
     config = build_config(args.model, args.dataset, args.config_files, overrides)
     data_path = str(Path(config["data_path"]).parent.resolve())
     overrides = {**overrides, "checkpoint_dir": str((out / "checkpoints").resolve()), "show_progress": False}
@@ -168,29 +211,97 @@ def _base_settings(args: argparse.Namespace, overrides: dict[str, Any], out: Pat
         overrides["data_path"] = data_path
     config_files = [str(Path(path).resolve()) for path in args.config_files]
     return {"model": args.model, "dataset": args.dataset, "config_files": config_files, "overrides": overrides,
-            "epochs": int(config["epochs"])}
+            "epochs": int(config["epochs"])}, config
+
+
+def grace_period(requested: int | None, epochs: int) -> int:
+    """ASHA's grace period: ``requested``, by default 5 or fewer when trials report fewer results.
+
+    A trial reports once per validated epoch plus once at the end (``epochs + 1`` results), and ASHA
+    needs ``grace_period <= epochs + 1``; a larger ``requested`` value is refused before Ray starts.
+    """
+    reports = epochs + 1
+    if requested is None:
+        return min(DEFAULT_GRACE_PERIOD, reports)
+    if requested < 1:
+        raise SearchSpaceError(f"--grace-period must be at least 1, got {requested}")
+    if requested > reports:
+        raise SearchSpaceError(
+            f"--grace-period {requested} is more than the {reports} results a trial reports (one per epoch of "
+            f"epochs={epochs}, plus its final one): use --grace-period {reports} or less, or more --epochs")
+    return requested
+
+
+def search_fingerprint(config, dimensions: list[Dimension], grace: int, num_samples: int) -> dict[str, Any]:
+    """The settings of a search: every trial's fixed settings, the search space and the scheduler's settings."""
+    extra = {f"search.{dimension.key}": f"{dimension.kind}{list(dimension.values)}" for dimension in dimensions}
+    extra.update({"tune.grace_period": grace, "tune.num_samples": num_samples})
+    return settings_fingerprint(config, extra, ignore=[dimension.key for dimension in dimensions])
+
+
+def settings_file(out: Path, name: str) -> Path:
+    """Where a search's settings fingerprint is kept: ``OUT/NAME.settings.json`` beside Ray's ``OUT/NAME``."""
+    return out / f"{name}.settings.json"
+
+
+def check_previous_search(out: Path, name: str, fingerprint: dict[str, Any], force: bool) -> bool:
+    """True to restore the experiment ``OUT/NAME``, False to start a new one.
+
+    An experiment made with other settings (other search space, fixed settings, dataset files or
+    scheduler) stops with SettingsMismatchError naming what differs, unless ``force``: then it is
+    kept as ``OUT/NAME.replaced-<time>`` and a new search starts. One without a settings file (an
+    older version wrote it) is restored with a warning.
+    """
+    experiment, record = out / name, settings_file(out, name)
+    if not experiment.exists():
+        return False
+    if not record.is_file():
+        LOGGER.warning(f"{experiment} has no {record.name} (an older version wrote it); restoring it as it is")
+        return True
+    try:
+        old = json.loads(record.read_text())
+    except json.JSONDecodeError as error:
+        old = {"sha256": None, "settings": {"(unreadable)": f"{record}: {error.msg}"}}
+    changed = differences(old, fingerprint)
+    if not changed:
+        return True
+    if not force:
+        raise SettingsMismatchError(
+            f"{experiment} holds a search with other settings: {describe_differences(changed)}",
+            hint="pass --force to start a new search there (the old one is kept as NAME.replaced-<time>), "
+                 "or choose another --out or --name")
+    os.replace(experiment, out / f"{name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
+    return False
 
 
 def run_search(args: argparse.Namespace, dimensions: list[Dimension], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Run (or resume) the search with ASHA on the validation score and write the reports."""
+    """Run (or resume) the search with ASHA on the validation score and write the reports.
+
+    Everything is checked before Ray starts: the output folder is writable, the grace period fits the
+    trials' epochs and an experiment already in ``--out`` was made with the same settings.
+    """
+    out = Path(args.out).resolve()
+    ensure_writable_dir(out, "--out folder")
+    base, config = _base_settings(args, overrides, out)
+    name = args.name or f"{args.model}-{args.dataset}"
+    grace = grace_period(args.grace_period, base["epochs"])
+    fingerprint = search_fingerprint(config, dimensions, grace, args.num_samples)
+    restore = check_previous_search(out, name, fingerprint, getattr(args, "force", False))
+    atomic_write_json(settings_file(out, name), fingerprint)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
     from ray import air, tune
     from ray.tune.schedulers import ASHAScheduler
 
-    out = Path(args.out).resolve()
-    base = _base_settings(args, overrides, out)
-    name = args.name or f"{args.model}-{args.dataset}"
     trainable = tune.with_resources(trial_function(base), {"cpu": args.cpus_per_trial, "gpu": args.gpus_per_trial})
     ray.init(address=args.address, num_cpus=None if args.address else args.num_cpus, include_dashboard=False,
              log_to_driver=False, ignore_reinit_error=True)
     try:
         experiment = out / name
-        if tune.Tuner.can_restore(experiment):
+        if restore and tune.Tuner.can_restore(experiment):
             tuner = tune.Tuner.restore(str(experiment), trainable=trainable, resume_errored=True)
         else:
-            scheduler = ASHAScheduler(time_attr="training_iteration", max_t=base["epochs"] + 1,
-                                      grace_period=args.grace_period)
+            scheduler = ASHAScheduler(time_attr="training_iteration", max_t=base["epochs"] + 1, grace_period=grace)
             tuner = tune.Tuner(
                 trainable,
                 param_space=ray_param_space(dimensions),
@@ -203,4 +314,12 @@ def run_search(args: argparse.Namespace, dimensions: list[Dimension], overrides:
     finally:
         if not args.address:
             ray.shutdown()
+    check_some_trial_scored(rows)
     return write_reports(rows, dimensions, out)
+
+
+def check_some_trial_scored(rows: list[dict[str, Any]]) -> None:
+    """TrialsFailedError quoting the first trial's error when no trial reported a validation score."""
+    if not any(row["status"] != "error" and row[VALID_SCORE] is not None for row in rows):
+        first = next((row["error"] for row in rows if row.get("error")), "no trial reported a validation score")
+        raise TrialsFailedError(f"all {len(rows)} trial(s) of the search failed; the first error: {first}")

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import uuid
 from pathlib import Path
+from time import time
 from typing import Any
 
 import torch
 from recbole.utils import get_local_time, set_color
 
+from recbole_elcrec.trainer.resume import (
+    EpochCheckpointMixin,
+    ResumeError,
+    check_resumable,
+    loader_state,
+    restore_run_state,
+    resumed_files,
+    rng_states,
+    set_learning_rate,
+)
 from recbole_elcrec.utils.compat import load_checkpoint
+from recbole_elcrec.utils.integrity import with_checksum
 from recbole_elcrec.utils.io import atomic_write
 
-CHECKPOINT_FORMAT = "recbole_elcrec/1"
+CHECKPOINT_FORMAT = "recbole_elcrec/2"  # 2: checksum, settings fingerprint, all random states, loader state
 
 
 def plain_values(value: Any) -> Any:
@@ -31,8 +44,14 @@ def _plain_leaf(value: Any) -> Any:
 
 
 def save_checkpoint_atomically(payload: dict[str, Any], path: str | os.PathLike) -> Path:
-    """``torch.save`` to a temporary file beside ``path``, then rename it over ``path``."""
-    return atomic_write(path, lambda handle: torch.save(payload, handle))
+    """``torch.save`` to memory, then write the bytes to a temporary file beside ``path`` and rename it over ``path``.
+
+    Serialising first means a full disk surfaces as an OSError of the write (OutputError naming
+    ``path``), not as torch's archive-writer error.
+    """
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return atomic_write(path, lambda handle: handle.write(buffer.getbuffer()))
 
 
 class SafeCheckpointMixin:
@@ -44,6 +63,7 @@ class SafeCheckpointMixin:
     """
 
     run_spec: dict[str, Any] = {}
+    fingerprint: dict[str, Any] | None = None  # the run's settings fingerprint, set by the caller
 
     def _init_checkpoint_files(self) -> None:
         """Best checkpoint ``saved/<model>-<dataset>-<time>-<id>.pth`` and a rolling ``...-last.pth`` for resume.
@@ -54,8 +74,25 @@ class SafeCheckpointMixin:
         self.saved_model_file = os.path.join(self.checkpoint_dir, f"{stem}.pth")
         self.last_checkpoint_file = os.path.join(self.checkpoint_dir, f"{stem}-last.pth")
         self.best_valid_result = None
+        self.prior_train_seconds, self._fit_started, self._train_data, self._resume_state = 0.0, None, None, None
+
+    def _begin_fit(self, train_data) -> None:
+        """At the start of ``fit``: remember the loader, start the clock, restore a resumed run's random states."""
+        self._train_data, self._fit_started = train_data, time()
+        if self._resume_state is not None:
+            restore_run_state(train_data, self._resume_state)
+            self._resume_state = None
+
+    def train_seconds(self) -> float:
+        """Seconds spent in ``fit`` by this run, the seconds of the processes it was resumed from included."""
+        return self.prior_train_seconds + (time() - self._fit_started if self._fit_started else 0.0)
 
     def _checkpoint_payload(self, epoch: int) -> dict[str, Any]:
+        return with_checksum({**self._plain_payload(epoch), "state_dict": self.model.state_dict(),
+                              "optimizer": self.optimizer.state_dict(), "rng_states": rng_states(),
+                              "loader_state": loader_state(self._train_data)})
+
+    def _plain_payload(self, epoch: int) -> dict[str, Any]:
         other = self.model.other_parameter()
         return {
             "format": CHECKPOINT_FORMAT,
@@ -68,11 +105,11 @@ class SafeCheckpointMixin:
             "best_valid_score": float(self.best_valid_score),
             "best_valid_result": plain_values(self.best_valid_result or {}),
             "best_model_file": self.saved_model_file,
-            "state_dict": self.model.state_dict(),
             "other_parameter": other if other is None or isinstance(other, dict) else None,
-            "optimizer": self.optimizer.state_dict(),
-            "torch_rng_state": torch.get_rng_state(),
             "history": plain_values(getattr(self, "history", [])),
+            "fingerprint": self.fingerprint,
+            "train_seconds": self.train_seconds(),
+            "train_loss": plain_values(getattr(self, "train_loss_dict", {})),
         }
 
     def _is_checkpoint_writer(self) -> bool:
@@ -92,29 +129,39 @@ class SafeCheckpointMixin:
         if self._is_checkpoint_writer():
             save_checkpoint_atomically(self._checkpoint_payload(epoch), self.last_checkpoint_file)
 
-    def _load_model_weights(self, path: str | os.PathLike) -> dict[str, Any]:
-        checkpoint = load_checkpoint(path, map_location=self.device)
-        self.model.load_state_dict(checkpoint["state_dict"])
+    def _load_model_weights(self, path: str | os.PathLike, checkpoint: dict[str, Any] | None = None) -> dict:
+        checkpoint = checkpoint or load_checkpoint(path, map_location=self.device)
+        try:
+            self.model.load_state_dict(checkpoint["state_dict"])
+        except RuntimeError as error:  # other shapes or names: a checkpoint of another architecture
+            first = str(error).strip().splitlines()[0]
+            raise ResumeError(f"checkpoint {path} does not fit the model built from the current settings "
+                              f"({first}...)") from None
         self.model.load_other_parameter(checkpoint.get("other_parameter"))
         return checkpoint
 
     def resume_checkpoint(self, resume_file: str | os.PathLike) -> None:
-        """Continue an interrupted run from a checkpoint (usually ``...-last.pth``)."""
-        checkpoint = self._load_model_weights(resume_file)
-        if checkpoint.get("model", "").lower() != str(self.config["model"]).lower():
-            raise ValueError(
-                f"checkpoint {resume_file} was trained with model {checkpoint.get('model')!r}, "
-                f"not {self.config['model']!r}"
-            )
+        """Continue an interrupted run from a checkpoint (usually ``...-last.pth``); see ``trainer.resume``.
+
+        Refused (naming the keys) when the settings differ other than in epochs, stopping_step,
+        learning_rate or time_cap_minutes; a changed learning rate is applied to the restored optimiser.
+        The resumed run writes beside ``resume_file``; random and loader states are restored when ``fit`` starts.
+        """
+        checkpoint = load_checkpoint(resume_file, map_location=self.device)
+        check_resumable(checkpoint, self.config, self.fingerprint, resume_file)
+        self._load_model_weights(resume_file, checkpoint)
         self.optimizer.load_state_dict(checkpoint["optimizer"])
+        old_rate = set_learning_rate(self.optimizer, self.config["learning_rate"])
+        if old_rate is not None:
+            self.logger.info(f"learning_rate changed on resume: {old_rate} -> {self.config['learning_rate']}")
         self.start_epoch = checkpoint["epoch"] + 1
         self.cur_step = checkpoint["cur_step"]
         self.best_valid_score = checkpoint["best_valid_score"]
         self.best_valid_result = checkpoint["best_valid_result"] or None
-        self.saved_model_file = checkpoint["best_model_file"]
-        if "torch_rng_state" in checkpoint:
-            torch.set_rng_state(checkpoint["torch_rng_state"].cpu())
-        self.last_checkpoint_file = os.fspath(resume_file)
+        self.saved_model_file, self.last_checkpoint_file = resumed_files(resume_file, checkpoint)
+        self.prior_train_seconds = float(checkpoint.get("train_seconds", 0.0))
+        self.train_loss_dict = {int(epoch): loss for epoch, loss in checkpoint.get("train_loss", {}).items()}
+        self._resume_state = checkpoint
         if hasattr(self, "history"):
             self.history = list(checkpoint.get("history", []))
         self.logger.info(f"Checkpoint {resume_file} loaded; resuming training at epoch {self.start_epoch}")
@@ -138,4 +185,5 @@ def safe_trainer_class(trainer_class: type) -> type:
         trainer_class.__init__(self, config, model)
         self._init_checkpoint_files()
 
-    return type(f"Safe{trainer_class.__name__}", (SafeCheckpointMixin, trainer_class), {"__init__": __init__})
+    return type(f"Safe{trainer_class.__name__}", (EpochCheckpointMixin, SafeCheckpointMixin, trainer_class),
+                {"__init__": __init__})

@@ -25,6 +25,22 @@ class NonFiniteLossError(FloatingPointError):
     """A loss term became NaN or infinite; the last good checkpoint is kept."""
 
 
+# the settings that weigh (or scale) each loss term, in the order they are suggested; the first of each
+# group the model has is named
+TERM_KNOBS = {"next_item": (("learning_rate",),), "cluster": (("alpha",),),
+              "seq_cl": (("ccl_weight", "cl_weight", "cf_weight"), ("temperature",)),
+              "intent_cl": (("ccl_weight", "intent_cf_weight"), ("temperature",))}
+
+
+def loss_term_advice(term: str, config) -> str:
+    """What to change when ``term`` became non-finite: lower its weight (raise the temperature), or the rate."""
+    present = getattr(config, "final_config_dict", config)
+    groups = [next((key for key in group if key in present), None) for group in TERM_KNOBS.get(term, ())]
+    weight, *rest = [key for key in groups if key] or ["learning_rate"]
+    advice = f"Lower {weight}" + (" (the weight of this term)" if weight != "learning_rate" else "")
+    return advice + "".join(f" or raise {key}" for key in rest) + "."
+
+
 def autocast_dtype(amp_dtype: str | None, device: torch.device | str) -> torch.dtype | None:
     """The autocast dtype for config key ``amp_dtype`` on ``device``; None for full precision.
 
@@ -91,9 +107,16 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
             if not torch.isfinite(value):
                 raise NonFiniteLossError(
                     f"loss term '{name}' became {value.item()} at epoch {epoch_idx}, batch {batch_idx}; "
-                    f"training stopped. Last good checkpoints: {self.last_checkpoint_file} (resume) and "
-                    f"{self.saved_model_file} (best). Lower learning_rate or the weight of '{name}'."
+                    f"training stopped. {self._good_checkpoints()} {loss_term_advice(name, self.config)}"
                 )
+
+    def _good_checkpoints(self) -> str:
+        """The checkpoints on disk that the run can go on from (only those that exist)."""
+        files = [f"{path} ({role})" for path, role in ((self.last_checkpoint_file, "resume"),
+                                                        (self.saved_model_file, "best")) if os.path.isfile(path)]
+        if not files:
+            return "No checkpoint was written yet (the first epoch did not finish)."
+        return f"Last good checkpoint{'s' if len(files) > 1 else ''}: {' and '.join(files)}."
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
         """One epoch; returns the mean of every named loss term over the batches."""
@@ -161,6 +184,7 @@ class ELCRecTrainer(SafeCheckpointMixin, Trainer):
 
     def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False, callback_fn=None):
         """Train with validation-based early stopping; returns (best valid score, best valid result)."""
+        self._begin_fit(train_data)
         self.eval_collector.data_collect(train_data)
         if self.start_epoch == 0:
             self._before_training(train_data)

@@ -60,3 +60,19 @@ def test_analyze_rejects_a_model_without_intents(tiny_data_path, tmp_path, capsy
     checkpoint = run("SASRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=1))["checkpoint"]
     assert main(["--checkpoint", checkpoint, "--out", str(tmp_path / "out")]) == 2
     assert "learns no intents" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "message"), [(["--max-points", "1"], "expected at least 5 users for the t-SNE"),
+                                               (["--top", "0"], "--top: expected an integer >= 1, got 0")])
+def test_sizes_that_cannot_work_are_refused_at_once(argv, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["--checkpoint", "any.pth", "--out", str(tmp_path), *argv])
+    assert raised.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_an_unwritable_out_is_refused_before_the_model_is_rebuilt(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setattr("recbole_elcrec.commands.analyze.analyze", lambda *args: pytest.fail("model rebuilt"))
+    assert main(["--checkpoint", "any.pth", "--out", str(blocker / "out")]) == 2
+    assert f"error: cannot write to the --out folder {blocker / 'out'}" in capsys.readouterr().err

@@ -23,3 +23,11 @@ def test_curves_without_history_is_an_error(tmp_path, capsys):
     empty.write_text("{}")
     assert main(["--results", str(empty)]) == 2
     assert "no per-epoch history" in capsys.readouterr().err
+
+
+def test_a_truncated_results_file_is_named(tiny_checkpoint, tmp_path, capsys):
+    cut = tmp_path / "cut.json"
+    cut.write_text(open(tiny_checkpoint.replace(".pth", ".json")).read()[:200])
+    assert main(["--results", str(cut)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {cut} is not a complete JSON file (") and "line " in err and "Traceback" not in err

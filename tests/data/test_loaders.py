@@ -68,3 +68,15 @@ def test_loader_refuses_negative_sampling(tiny_train_data):
 
 def test_compile_is_skipped_on_cpu():
     assert compile_encoder(torch.nn.Sequential(), "cpu") is False
+
+
+def test_loader_state_dict_continues_the_same_order(tiny_train_data):
+    loader = DeviceBatchLoader(tiny_train_data, batch_size=64, device="cpu", seed=5)
+    list(loader)  # one epoch
+    state = loader.state_dict()
+    expected = [row_keys(batch) for batch in loader]  # the second epoch
+    fresh = DeviceBatchLoader(tiny_train_data, batch_size=64, device="cpu", seed=5)
+    fresh.load_state_dict(state)
+    assert [row_keys(batch) for batch in fresh] == expected
+    with pytest.raises(FastTrainingError, match="saved loader state is of 3 training rows"):
+        fresh.load_state_dict({**state, "sample_size": 3})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.server
 import json
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 
 from recbole_elcrec.commands.prepare import main
+from recbole_elcrec.commands.train import main as train_main
 from recbole_elcrec.data.prepare import (
     BENCHMARKS,
     DataFormatError,
@@ -363,3 +365,70 @@ def test_paper_beauty_file_converts(tmp_path):
     report = prepare_dataset(SHARED_DATA / "Beauty.txt", "amazon-beauty", tmp_path)
     assert report.after == {"users": 22363, "items": 12101, "actions": 198502}
     assert report.source_sha256 == BENCHMARKS["amazon-beauty"][1]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("user,item,time\nu,1,2024-01-01\nu,2,2024-01-02\nu,3,2024-13-45\n",
+     r"line 4: timestamp '2024-13-45' is not a number \(nor an ISO date\)"),
+    ("user,item,time\nu,1,2024-01-01\nu,2,1700000000\nu,3,2024-01-03\n",
+     r"line 3: timestamp '1700000000' is a number, but line 2 holds an ISO date"),
+    ("user,item,time\nu,1,5\nu,2,6\nu,3,2024-01-03\n", r"line 4: timestamp '2024-01-03' is an ISO date, but line 2"),
+])
+def test_the_bad_timestamp_is_the_one_named(tmp_path, text, message):
+    with pytest.raises(DataFormatError, match=message):
+        prepare_dataset(write(tmp_path / "events.csv", text), "shop", tmp_path / "out")
+
+
+def test_a_too_long_id_names_the_limit(tmp_path):
+    source = write(tmp_path / "seq.txt", "1 2 3 4\n2 1234567890123456789012 3 4\n")
+    with pytest.raises(DataFormatError, match=r"line 2: id '1234567890123456789012' has 22 digits; ids may have at "
+                                              r"most 18 digits \(they must fit a 64-bit integer\)"):
+        prepare_dataset(source, "toy", tmp_path / "out")
+
+
+def test_an_existing_dataset_is_replaced_only_with_force(tmp_path, capsys):
+    first, second = write(tmp_path / "a.txt", "1 1 2 3\n"), write(tmp_path / "b.txt", "1 4 5 6\n")
+    prepare_dataset(first, "toy", tmp_path / "out")
+    with pytest.raises(FileExistsError, match=r"toy\.inter already exists"):
+        prepare_dataset(second, "toy", tmp_path / "out")
+    assert prepare("--input", second, "--name", "toy", "--out", tmp_path / "out") == 2
+    assert "hint: pass --force to replace it" in capsys.readouterr().err
+    assert [row[1] for row in inter_rows(tmp_path / "out" / "toy" / "toy.inter")] == ["1", "2", "3"]
+    assert prepare("--input", second, "--name", "toy", "--out", tmp_path / "out", "--force") == 0
+    assert [row[1] for row in inter_rows(tmp_path / "out" / "toy" / "toy.inter")] == ["4", "5", "6"]
+
+
+def test_an_out_that_is_a_file_is_refused_before_reading_the_input(tmp_path, capsys, monkeypatch):
+    blocker = write(tmp_path / "out", "")
+    monkeypatch.setattr("recbole_elcrec.data.prepare.read_interactions", lambda *args: pytest.fail("input read"))
+    assert prepare("--input", write(tmp_path / "a.txt", "1 1 2 3\n"), "--name", "toy", "--out", blocker) == 2
+    err = capsys.readouterr().err
+    assert f"error: cannot write to the --out folder {blocker / 'toy'}: a file of that name" in err
+    assert "Traceback" not in err
+
+
+def test_a_full_disk_is_one_line_naming_the_file_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("recbole_elcrec.utils.io.os.fsync", disk_full)
+    assert prepare("--input", write(tmp_path / "a.txt", "1 1 2 3\n"), "--name", "toy", "--out", tmp_path / "o") == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"error: cannot write {tmp_path / 'o' / 'toy' / 'toy.inter'}: No space left on device"
+    assert not list((tmp_path / "o" / "toy").iterdir())
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("user_id\titem_id\ttimestamp\n1\t2\t3\n", r"line 1: column 'user_id' has no :type; expected a RecBole header"),
+    ("user_id:token\titem_id:int\ttimestamp:float\n1\t2\t3\n", r"column 'item_id:int' has the type 'int'"),
+    ("user:token\titem_id:token\ttimestamp:float\n1\t2\t3\n", r"line 1: no column 'user_id' in the header"),
+    (f"{HEADER}\n", r"has a header but no interactions"),
+])
+def test_a_malformed_atomic_file_is_named_before_recbole_reads_it(tmp_path, text, message, capsys):
+    (tmp_path / "d").mkdir()
+    write(tmp_path / "d" / "d.inter", text)
+    with pytest.raises(DataFormatError, match=message):
+        require_atomic_files(tmp_path, "d", ["user_id", "item_id", "timestamp"])
+    assert train_main(["--dataset", "d", f"--data_path={tmp_path}", f"--checkpoint_dir={tmp_path / 's'}"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and str(tmp_path / "d" / "d.inter") in err

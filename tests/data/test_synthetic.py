@@ -115,3 +115,14 @@ def test_hundred_thousand_users():
 def test_invalid_sizes_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         generate_planted_intents(10, **kwargs)
+
+
+def test_command_line_replaces_a_dataset_only_with_force(tmp_path, capsys):
+    argv = ["--users", "20", "--items", "30", "--intents", "3", "--out", str(tmp_path), "--name", "p"]
+    assert main(argv) == 0
+    before = (tmp_path / "p" / "p.inter").read_text()
+    assert main(argv + ["--seed", "5"]) == 2
+    assert "p.inter already exists" in capsys.readouterr().err
+    assert (tmp_path / "p" / "p.inter").read_text() == before
+    assert main(argv + ["--seed", "5", "--force"]) == 0
+    assert (tmp_path / "p" / "p.inter").read_text() != before

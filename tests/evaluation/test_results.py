@@ -43,7 +43,7 @@ def test_a_truncated_record_is_named(tmp_path):
     write_record(tmp_path, "ELCRec", 2020, 0.3)
     broken = record_path(tmp_path, "beauty", "paper", "SASRec", "CE", 2020)
     broken.write_text('{"dataset": "beauty", "test_res')
-    with pytest.raises(RecordError, match=r"SASRec-CE-seed2020.json: not a readable results JSON"):
+    with pytest.raises(RecordError, match=r"SASRec-CE-seed2020.json is not a complete results file"):
         write_tables_report(tmp_path)
     with pytest.raises(RecordError, match="no run records under"):
         write_tables_report(tmp_path / "empty")

@@ -1,12 +1,13 @@
-"""Comparison harness: resumable runs, finished runs reused, shared next-item loss, ablation tables and chart."""
+"""Comparison harness: resumable runs, finished runs reused only with the same settings, shared loss, ablation."""
 
 import json
 
 import pytest
 
 from recbole_elcrec.quick_start import compare
+from recbole_elcrec.utils.fingerprint import SettingsMismatchError
 from tests.evaluation.test_tables import metrics
-from tests.helpers import PNG_SIGNATURE
+from tests.helpers import PNG_SIGNATURE, TINY_DATASET, write_tiny_inter
 
 RUNS = "ml-100k/paper"  # records of the comparisons below: results/<dataset>/<protocol>/
 
@@ -65,3 +66,44 @@ def test_ablation_rows_write_their_records_and_the_tables(tmp_path):
     assert "Figure 4 ablation" in tables and "| +ELCM | 2 |" in tables
     png = next(tmp_path.glob("ablation-ml-100k-paper-CE.png"))
     assert png.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_runs_made_with_other_settings_are_refused_naming_the_keys(tmp_path):
+    calls = []
+    rows = {"SASRec": ("SASRec", {}), "ELCRec": ("ELCRec", {})}
+    compare.run_grid(rows, "ml-100k", [2020], [], {"epochs": 1, "hidden_size": 16}, tmp_path, fake_runner(calls))
+    assert len(calls) == 2
+    before = {path.name: path.read_text() for path in (tmp_path / RUNS).iterdir()}
+    changed = {"epochs": 3, "hidden_size": 64, "learning_rate": 0.05}
+    with pytest.raises(SettingsMismatchError) as raised:
+        compare.run_grid(rows, "ml-100k", [2020], [], changed, tmp_path, fake_runner(calls))
+    message = str(raised.value)
+    assert "SASRec-CE-seed2020.json was made with other settings" in message
+    assert "epochs: 1 -> 3" in message and "hidden_size: 16 -> 64" in message
+    assert "learning_rate: 0.002 -> 0.05" in message
+    assert "(1 more finished run(s) differ too)" in message and "--force" in raised.value.hint
+    assert len(calls) == 2 and {path.name: path.read_text() for path in (tmp_path / RUNS).iterdir()} == before  # nothing ran
+    compare.run_grid(rows, "ml-100k", [2020], [], changed, tmp_path, fake_runner(calls), force=True)
+    assert len(calls) == 4 and all(call[2]["epochs"] == 3 for call in calls[2:])
+    compare.run_grid(rows, "ml-100k", [2020], [], changed, tmp_path, fake_runner(calls))  # same settings: reused
+    assert len(calls) == 4
+
+
+def test_a_changed_dataset_file_is_a_settings_change(tmp_path):
+    write_tiny_inter(tmp_path / "data")
+    settings = {"data_path": str(tmp_path / "data")}
+    rows = {"SASRec": ("SASRec", {})}
+    compare.run_grid(rows, TINY_DATASET, [2020], [], settings, tmp_path / "runs", fake_runner([]))
+    write_tiny_inter(tmp_path / "data", seed=1)  # the same name, other interactions
+    with pytest.raises(SettingsMismatchError, match=r"file:tiny\.inter: sha256:\w{12} -> sha256:\w{12}"):
+        compare.run_grid(rows, TINY_DATASET, [2020], [], settings, tmp_path / "runs", fake_runner([]))
+
+
+def test_a_truncated_run_file_is_named_and_force_trains_it_again(tmp_path):
+    calls = []
+    (tmp_path / RUNS).mkdir(parents=True)
+    (tmp_path / RUNS / "SASRec-CE-seed2020.json").write_text('{"dataset": "ml-100k", "test_res')
+    with pytest.raises(ValueError, match=r"SASRec-CE-seed2020\.json is not a complete results file \(.*: line 1 col"):
+        compare.run_grid({"SASRec": ("SASRec", {})}, "ml-100k", [2020], [], {}, tmp_path, fake_runner(calls))
+    compare.run_grid({"SASRec": ("SASRec", {})}, "ml-100k", [2020], [], {}, tmp_path, fake_runner(calls), force=True)
+    assert len(calls) == 1 and "fingerprint" in json.loads((tmp_path / RUNS / "SASRec-CE-seed2020.json").read_text())

@@ -2,6 +2,7 @@
 
 import pytest
 
+from recbole_elcrec.commands.distributed import main as distributed_main
 from recbole_elcrec.quick_start.distributed import launch, make_run_folders, rank_overrides
 from tests.helpers import TINY_DATASET, tiny_overrides
 
@@ -32,3 +33,29 @@ def test_run_folders_are_created_once_and_again_without_error(tmp_path, monkeypa
     make_run_folders(config)
     make_run_folders(config)  # a second rank finding the folders already there
     assert (tmp_path / "saved" / "ddp").is_dir() and (tmp_path / "log" / "ELCRec").is_dir()
+
+
+def test_nproc_below_one_is_refused(capsys):
+    with pytest.raises(ValueError, match="nproc must be at least 1, got 0"):
+        launch(nproc=0)
+    with pytest.raises(SystemExit) as raised:
+        distributed_main(["--nproc", "0"])
+    assert raised.value.code == 2 and "--nproc: expected an integer >= 1, got 0" in capsys.readouterr().err
+
+
+def test_a_mistyped_key_is_refused_before_any_process_starts(monkeypatch, capsys):
+    monkeypatch.setattr("recbole_elcrec.quick_start.distributed.mp.spawn", lambda *a, **k: pytest.fail("spawned"))
+    assert distributed_main(["--nproc", "2", "--backend", "gloo", "--n_cluster=4"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown config key 'n_cluster' (did you mean 'n_clusters'?)")
+    assert "Traceback" not in err
+
+
+@pytest.mark.distributed
+def test_an_error_inside_a_rank_is_one_clean_error_line(tiny_data_path, tmp_path, capsys):
+    argv = ["--nproc", "1", "--backend", "gloo", "--dataset", TINY_DATASET]
+    argv += [f"--{key}={value}" for key, value in tiny_overrides(tmp_path, tiny_data_path, n_clusters=500).items()]
+    assert distributed_main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: rank 0 of the distributed run failed: n_clusters=500 is larger than the 60 training")
+    assert "Traceback" not in err and "ProcessRaisedException" not in err

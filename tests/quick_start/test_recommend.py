@@ -2,12 +2,13 @@
 
 import pandas as pd
 import pytest
+import torch
 
 from recbole_elcrec.commands.recommend import main
 from recbole_elcrec.quick_start import recommend
 from recbole_elcrec.quick_start.restore import load_trained
 from recbole_elcrec.quick_start.run import run
-from tests.helpers import TINY_DATASET, tiny_overrides
+from tests.helpers import TINY_DATASET, tiny_overrides, write_tiny_inter
 
 TINY_ITEMS = 40
 
@@ -62,3 +63,20 @@ def test_unknown_user_is_named(trained, one_epoch_checkpoint, capsys):
 def test_topk_must_be_positive(trained):
     with pytest.raises(ValueError, match="topk must be at least 1"):
         recommend.recommend(trained, ["3"], topk=0)
+
+
+def test_a_user_with_a_single_interaction_is_refused_with_a_reason(tmp_path, capsys):
+    inter = write_tiny_inter(tmp_path / "data", name="lonely")
+    with open(inter, "a") as handle:
+        handle.write("61\t3\t1\n")
+    result = run("ELCRec", "lonely", overrides=tiny_overrides(tmp_path, tmp_path / "data", epochs=1))
+    with pytest.raises(recommend.NoHistoryError, match="user id.s. 61 have a single interaction in dataset 'lonely'"):
+        recommend.recommend(load_trained(result["checkpoint"]), ["3", "61"])
+    assert main(["--checkpoint", result["checkpoint"], "--users", "61"]) == 2
+    assert "at least 2 interactions" in capsys.readouterr().err
+
+
+def test_nan_scores_are_refused_instead_of_fewer_items(trained, monkeypatch):
+    monkeypatch.setattr(recommend, "unseen_item_scores", lambda trained, sequences: torch.full((1, 41), float("nan")))
+    with pytest.raises(ValueError, match="the model scores items as NaN"):
+        recommend.recommend(trained, ["3"], topk=10)

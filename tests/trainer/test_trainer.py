@@ -8,7 +8,7 @@ import torch
 from recbole_elcrec.data.loaders import FastTrainingError
 from recbole_elcrec.model.elcrec import ELCRec
 from recbole_elcrec.quick_start.run import run
-from recbole_elcrec.trainer.trainer import NonFiniteLossError, autocast_dtype
+from recbole_elcrec.trainer.trainer import NonFiniteLossError, autocast_dtype, loss_term_advice
 from recbole_elcrec.utils.compat import load_checkpoint
 from tests.helpers import TINY_DATASET, tiny_overrides
 
@@ -40,3 +40,33 @@ def test_autocast_dtype_accepts_bf16_and_rejects_others():
     assert autocast_dtype("bf16", "cpu") is torch.bfloat16
     with pytest.raises(FastTrainingError, match="amp_dtype"):
         autocast_dtype("fp16", "cpu")
+
+
+def test_nan_before_any_checkpoint_names_none_and_advises_the_terms_knob(tiny_data_path, tmp_path, monkeypatch):
+    original = ELCRec.calculate_loss
+
+    def poisoned(self, interaction):
+        next_item, seq_cl, intent_cl, clustering = original(self, interaction)
+        return next_item, seq_cl, intent_cl, clustering * float("nan")
+
+    monkeypatch.setattr(ELCRec, "calculate_loss", poisoned)
+    with pytest.raises(NonFiniteLossError) as raised:
+        run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path))
+    message = str(raised.value)
+    assert "at epoch 0, batch 0" in message and "No checkpoint was written yet" in message
+    assert "saved/" not in message and not list((tmp_path / "saved").glob("*.pth"))
+    assert message.endswith("Lower alpha (the weight of this term).") and "learning_rate" not in message
+
+
+@pytest.mark.parametrize(("term", "keys", "advice"), [
+    ("next_item", {"alpha": 1}, "Lower learning_rate."),
+    ("cluster", {"alpha": 1}, "Lower alpha (the weight of this term)."),
+    ("seq_cl", {"ccl_weight": 0.1, "temperature": 0.5},
+     "Lower ccl_weight (the weight of this term) or raise temperature."),
+    ("seq_cl", {"cl_weight": 0.1, "temperature": 1}, "Lower cl_weight (the weight of this term) or raise temperature."),
+    ("intent_cl", {"cf_weight": 0.1, "intent_cf_weight": 0.1, "temperature": 1},
+     "Lower intent_cf_weight (the weight of this term) or raise temperature."),
+    ("loss", {}, "Lower learning_rate."),
+])
+def test_advice_names_the_setting_of_the_term(term, keys, advice):
+    assert loss_term_advice(term, keys) == advice
