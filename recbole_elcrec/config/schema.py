@@ -198,6 +198,7 @@ SCHEMA: dict[str, Rule] = {
     "duplicate_cosine": Rule("number", -1, 1, nullable=True),
     "use_ccl": BOOL,
     "use_elcm": BOOL,
+    "cluster_grad": _one_of("centres", "encoder"),
     # CL4SRec and ICLRec
     "cl_weight": _non_negative(),
     "cf_weight": _non_negative(),
@@ -209,7 +210,7 @@ SCHEMA: dict[str, Rule] = {
     "fast_train": OPTIONAL_BOOL,
     "compile": OPTIONAL_BOOL,
     "amp_dtype": _one_of("bf16", "bfloat16", "none", "fp32", "float32", fold_case=True, nullable=True),
-    # evaluation protocol and training mode (read by the new evaluation code on main)
+    # evaluation protocol, training mode and limits
     "eval_protocol": _one_of("paper", "recbole"),
     "train_mode": _one_of("sequence", "prefix"),
     "length_buckets": _int(1),

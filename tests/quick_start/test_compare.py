@@ -82,7 +82,8 @@ def test_runs_made_with_other_settings_are_refused_naming_the_keys(tmp_path):
     assert "epochs: 1 -> 3" in message and "hidden_size: 16 -> 64" in message
     assert "learning_rate: 0.002 -> 0.05" in message
     assert "(1 more finished run(s) differ too)" in message and "--force" in raised.value.hint
-    assert len(calls) == 2 and {path.name: path.read_text() for path in (tmp_path / RUNS).iterdir()} == before  # nothing ran
+    after = {path.name: path.read_text() for path in (tmp_path / RUNS).iterdir()}
+    assert len(calls) == 2 and after == before  # nothing ran
     compare.run_grid(rows, "ml-100k", [2020], [], changed, tmp_path, fake_runner(calls), force=True)
     assert len(calls) == 4 and all(call[2]["epochs"] == 3 for call in calls[2:])
     compare.run_grid(rows, "ml-100k", [2020], [], changed, tmp_path, fake_runner(calls))  # same settings: reused
