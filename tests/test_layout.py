@@ -107,3 +107,15 @@ def test_every_subpackage_is_a_layer_and_ships_in_the_wheel():
     assert {PACKAGE, *(f"{PACKAGE}.{layer}" for layer in LAYERS)} <= packages
     console_scripts = setup["options.entry_points"]["console_scripts"].split()
     assert console_scripts == ["recbole-elcrec", "=", "recbole_elcrec.commands:main"]
+
+
+def test_readme_shows_exactly_the_tables_the_committed_records_give(monkeypatch):
+    """The README's results tables are what `recbole-elcrec compare --tables results/` gives from the records."""
+    from recbole_elcrec.evaluation.results import TABLES_FILE, render_tables
+
+    root = REPO_ROOT
+    readme = (root / "README.md").read_text()
+    begin, end = "<!-- begin: results/tables.md -->\n", "<!-- end: results/tables.md -->"
+    monkeypatch.chdir(root)  # the tables link their charts relative to the repository root
+    shown = readme.split(begin)[1].split(end)[0]
+    assert shown == render_tables(Path("results")) == (root / "results" / TABLES_FILE).read_text()

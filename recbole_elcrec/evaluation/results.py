@@ -110,8 +110,12 @@ def quality_sections(rows: dict[str, list[dict[str, Any]]], what: str) -> list[s
     return parts
 
 
-def section(dataset: str, protocol: str, loss: str, rows: dict[str, list[dict[str, Any]]], figure_dir: Path) -> str:
-    """The Markdown of one (dataset, protocol, loss): Table 1 of converged runs, capped runs, timing, ablation."""
+def section(dataset: str, protocol: str, loss: str, rows: dict[str, list[dict[str, Any]]], figure_dir: Path,
+            draw: bool = True) -> str:
+    """The Markdown of one (dataset, protocol, loss): Table 1 of converged runs, capped runs, timing, ablation.
+
+    The ablation chart is linked as ``figure_dir/ablation-...png`` and drawn there when ``draw``.
+    """
     models = {row: runs for row, runs in rows.items() if not row.startswith(ABLATION_PREFIX)}
     parts = [f"### {dataset}: {protocol} protocol, {loss} next-item loss\n\n"]
     parts += quality_sections(models, "Table 1")
@@ -123,16 +127,21 @@ def section(dataset: str, protocol: str, loss: str, rows: dict[str, list[dict[st
         converged, _ = split_by_convergence(ablation)
         if converged:
             figure = figure_dir / f"ablation-{dataset}-{protocol}-{loss}.png"
-            plot_ablation(_tests(converged), figure, f"ELCRec ablation, {dataset}, {loss} (converged runs)")
+            if draw:
+                plot_ablation(_tests(converged), figure, f"ELCRec ablation, {dataset}, {loss} (converged runs)")
             parts.append(f"\n![ELCRec ablation on {dataset}]({figure.as_posix()})\n")
     return "".join(parts)
 
 
-def write_tables_report(root: str | Path) -> Path:
-    """Rebuild every table from the records under ``root`` alone into ``root/tables.md`` (and ablation PNGs)."""
+def render_tables(root: str | Path, draw: bool = False) -> str:
+    """Every table of the records under ``root``, as Markdown (the ablation charts drawn when ``draw``)."""
     root = Path(root)
     groups = group_records(read_records(root))
     if not groups:
         raise RecordError(f"no run records under {root} (expected {root}/<dataset>/<protocol>/*.json)")
-    text = "\n".join(section(*key, rows, root) for key, rows in groups.items())
-    return atomic_write_text(root / TABLES_FILE, text)
+    return "\n".join(section(*key, rows, root, draw) for key, rows in groups.items())
+
+
+def write_tables_report(root: str | Path) -> Path:
+    """Rebuild every table from the records under ``root`` alone into ``root/tables.md`` (and ablation PNGs)."""
+    return atomic_write_text(Path(root) / TABLES_FILE, render_tables(root, draw=True))
