@@ -26,6 +26,7 @@ import pandas as pd
 from recbole_elcrec.config import parse_overrides
 from recbole_elcrec.data.prepare import prepare_dataset
 from recbole_elcrec.evaluation.report import markdown_table
+from recbole_elcrec.evaluation.results import read_record
 from recbole_elcrec.quick_start.compare import run_grid, run_once, seed_list
 from recbole_elcrec.utils.io import atomic_write_json, atomic_write_text
 from recbole_elcrec.utils.registry import PACKAGE_MODELS
@@ -61,7 +62,7 @@ def bench_rows(models: list[str], modes: list[str]) -> dict[str, tuple[str, dict
 
 def summary_row(name: str, record: dict[str, Any]) -> dict[str, Any]:
     """The benchmark's view of one run record."""
-    epochs = record.get("epochs_trained") or 0
+    epochs = record.get("epochs_trained") or record.get("epochs_run") or 0
     per_epoch = record["train_seconds"] / epochs if epochs else None
     best = record.get("best_epoch")
     return {
@@ -70,7 +71,8 @@ def summary_row(name: str, record: dict[str, Any]) -> dict[str, Any]:
         "best epoch": None if best is None else best + 1,
         "minutes to best": None if best is None or per_epoch is None else per_epoch * (best + 1) / 60,
         "train minutes": record["train_seconds"] / 60, "stopped by": record.get("stop_reason"),
-        "peak RSS MB": record.get("peak_rss_mb"),
+        "peak RSS MB": record.get("peak_rss_mb"), "date": str(record.get("date", ""))[:10],
+        "commit": record.get("commit"),
         **{f"test {metric}": record["test_result"].get(metric) for metric in METRICS},
     }
 
@@ -95,11 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = bench_rows([m.strip() for m in args.models.split(",") if m.strip()],
                       [m.strip() for m in args.modes.split(",") if m.strip()])
     results = run_grid(rows, args.dataset, seed_list(args.seeds), [], overrides, Path(args.out), isolated_runner)
-    table = pd.DataFrame([summary_row(name, record) for name, records in results.items() for record in records])
-    first = next(iter(results.values()))[0]
-    heading = (f"# Training benchmark: {args.dataset}, protocol '{first['eval_protocol']}'\n\n"
-               f"{datetime.now(timezone.utc).date()}, {first['hardware']}, torch {first['torch']}, "
-               f"commit {first['commit']}; settings: {overrides}\n\n")
+    protocol = next(iter(results.values()))[0]["eval_protocol"]
+    records = [read_record(path) for path in sorted((Path(args.out) / args.dataset / protocol).glob("*.json"))]
+    table = pd.DataFrame([summary_row(record["row"], record) for record in records])
+    heading = (f"# Training benchmark: {args.dataset}, protocol '{protocol}'\n\n"
+               f"Every record under {args.out}/{args.dataset}/{protocol}/ (this run's and earlier ones'); each row "
+               f"names its date, hardware and commit in its record. Last run {datetime.now(timezone.utc).date()}, "
+               f"settings {overrides}.\n\n")
     out = Path(args.out)
     atomic_write_json(out / f"bench_train-{args.dataset}.json",
                       {"dataset": args.dataset, "overrides": overrides, "rows": table.to_dict(orient="records")})
