@@ -11,6 +11,7 @@ DATA=${DATA:-dataset}
 ABLATION_LOSS=${ABLATION_LOSS:-CE}   # the next-item loss that did better in steps 1-2
 export OMP_NUM_THREADS=${THREADS:-1}
 ours=ELCRec,ICLRec,CL4SRec,SASRec
+command -v recbole-elcrec >/dev/null || { echo "recbole-elcrec not found: activate the environment it is installed in" >&2; exit 2; }
 for seeds in 1 3; do
     common=(--dataset "$DATASET" --seeds "$seeds" --out results --data_path="$DATA" --show_progress=False)
     recbole-elcrec compare --models "$ours" "${common[@]}" --loss_type=CE                   # 1. CE
