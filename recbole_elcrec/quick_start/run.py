@@ -122,12 +122,14 @@ class ValidationWatch:
     """
 
     def __init__(self, cap_minutes: float | None, bigger: bool, elapsed: Callable[[], float],
-                 then: Callable[[int, float], None] | None = None):
+                 then: Callable[[int, float], None] | None = None, earlier: list[dict[str, Any]] = ()):
         self.cap_seconds = None if cap_minutes is None else float(cap_minutes) * 60
         self.bigger = bigger
         self.elapsed = elapsed  # training seconds so far, a resumed run's earlier processes included
         self.then = then
-        self.scores: list[tuple[int, float]] = []  # (epoch index, validation score)
+        # (epoch index, validation score), from the epochs a resumed run had validated already
+        self.scores = [(int(record["epoch"]), float(record["valid_score"])) for record in earlier
+                       if "valid_score" in record]
         self.capped = False
 
     def __call__(self, epoch_idx: int, valid_score: float) -> None:
@@ -198,7 +200,7 @@ def run(
         trainer.resume_checkpoint(resume)
 
     watch = ValidationWatch(config["time_cap_minutes"], config["valid_metric_bigger"], trainer.train_seconds,
-                            callback_fn)
+                            callback_fn, getattr(trainer, "history", []))
     try:
         with interruption_names_last_checkpoint(trainer):
             best_valid_score, best_valid_result = trainer.fit(

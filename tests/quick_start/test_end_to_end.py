@@ -71,3 +71,13 @@ def test_early_stopping_is_the_only_convergence(tiny_data_path, tmp_path):
                                                                     stopping_step=1, learning_rate=0.05))
     assert (stopped["stop_reason"], stopped["converged"]) == ("early stopping", True)
     assert stopped["epochs_trained"] < 50 and stopped["eval_protocol"] == "paper"
+
+
+def test_a_resumed_runs_best_epoch_and_stop_reason_count_the_epochs_before_the_resume():
+    from recbole_elcrec.quick_start.run import ValidationWatch
+
+    earlier = [{"epoch": 0, "valid_score": 0.5}, {"epoch": 1, "valid_score": 0.4}, {"epoch": 2, "train_seconds": 1.0}]
+    watch = ValidationWatch(None, True, lambda: 0.0, earlier=earlier)
+    watch(2, 0.3)
+    assert watch.best_epoch() == 0 and watch.stop_reason(epochs=10) == "early stopping"
+    assert ValidationWatch(None, False, lambda: 0.0, earlier=earlier).best_epoch() == 1  # smaller is better

@@ -58,6 +58,8 @@ def test_interrupted_and_resumed_run_repeats_the_uninterrupted_one_exactly(model
                                       for record, mine in zip(full["history"], resumed["history"], strict=True)]
     assert resumed["epochs_run"] == full["epochs_run"] == 2
     assert resumed["train_seconds"] > load_checkpoint(last)["train_seconds"] > 0
+    for key in ("best_epoch", "epochs_trained", "stop_reason"):  # the epochs before the interruption count
+        assert resumed[key] == full[key], key
 
 
 @pytest.fixture(scope="module")
