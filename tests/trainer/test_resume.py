@@ -37,8 +37,10 @@ def digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize(("model", "extra"), [("ELCRec", {}), ("ELCRec", {"fast_train": True}), ("SASRec", {})],
-                         ids=["ELCRec-recbole-loader", "ELCRec-fast-train", "SASRec"])
+@pytest.mark.parametrize(("model", "extra"), [
+    ("ELCRec", {}), ("ELCRec", {"train_mode": "prefix"}), ("ELCRec", {"train_mode": "prefix", "fast_train": True}),
+    ("SASRec", {}), ("GRU4Rec", {}),
+], ids=["ELCRec-sequence-loader", "ELCRec-recbole-loader", "ELCRec-fast-train", "SASRec", "GRU4Rec-recbole-trainer"])
 def test_interrupted_and_resumed_run_repeats_the_uninterrupted_one_exactly(model, extra, tiny_data_path, tmp_path,
                                                                            monkeypatch):
     settings = tiny_overrides(tmp_path / "full", tiny_data_path, hidden_dropout_prob=0.2, **extra)
