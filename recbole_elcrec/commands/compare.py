@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from recbole_elcrec.commands import command_entry, command_parser, overrides_help
@@ -55,11 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.ablation:
         rows = ablation_rows()
     else:
-        rows, skipped = model_rows([model.strip() for model in args.models.split(",") if model.strip()])
-        for model, reason in skipped.items():
-            print(f"skipping {model}: it {reason}", file=sys.stderr)
+        rows = model_rows([model.strip() for model in args.models.split(",") if model.strip()])
         if not rows:
-            raise ValueError(f"no model left to run in --models {args.models}")
+            raise ValueError(f"no model to run in --models {args.models!r}")
     ensure_writable_dir(out, "--out folder")  # before the first run trains
     run_grid(rows, args.dataset, seeds, args.config_files, overrides, out, force=args.force)
     return print_tables(out)

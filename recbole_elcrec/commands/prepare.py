@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 
 from recbole_elcrec.commands import command_entry, command_parser
+from recbole_elcrec.data.attributes import (
+    ATTRIBUTE_FILES,
+    download_attributes,
+    read_item_attributes,
+    write_item_file,
+)
 from recbole_elcrec.data.prepare import (
     BASE_URL_ENV,
     BENCHMARKS,
@@ -67,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="minimum interactions per user (3: leave-one-out train/valid/test)")
     parser.add_argument("--drop-short", action="store_true",
                         help="drop users below --min-length instead of failing")
+    parser.add_argument("--attributes", metavar="FILE|download",
+                        help="item attributes for S3Rec: an item2attributes JSON of the public S3Rec release (item id "
+                             "-> attribute ids), written as OUT/NAME/NAME.item; 'download' fetches it (SHA-256 "
+                             f"verified) for {', '.join(ATTRIBUTE_FILES)}")
     parser.add_argument("--force", action="store_true",
                         help="replace OUT/NAME/NAME.inter if it exists (without it an existing dataset stops here)")
     parser.add_argument("--base-url",
@@ -83,7 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--name is required with --input")
     check_output_dataset(args.out, args.name or args.download, args.force)  # before any download
     source = download_benchmark(args.download, args.out, args.base_url) if args.download else args.input
-    report = prepare_dataset(source, args.name or args.download, args.out, args.format, args.min_count,
+    name = args.name or args.download
+    attribute_file = download_attributes(name, args.out) if args.attributes == "download" else args.attributes
+    attributes = read_item_attributes(attribute_file) if attribute_file else None  # checked before writing
+    report = prepare_dataset(source, name, args.out, args.format, args.min_count,
                              args.min_length, args.drop_short, args.columns, force=args.force)
     print(format_report(report))
+    if attributes:
+        item_file = write_item_file(attributes, args.out, name)
+        print(f"attributes of {len(attributes)} items from {attribute_file} -> {item_file}")
     return 0

@@ -538,11 +538,10 @@ def benchmark_url(name: str, base_url: str | None = None) -> str:
     return f"{base}/data/{BENCHMARKS[name][0]}"
 
 
-def _by_hand_message(url: str, reason: object, name: str, out_dir: str | Path) -> str:
+def _by_hand_message(url: str, name: str, out_dir: str | Path) -> str:
     return (
-        f"cannot download {url} ({reason}). Fetch the file by hand from that URL on a machine with internet "
-        f"access, copy it here, then run:\n  recbole-elcrec prepare "
-        f"--input /path/to/{BENCHMARKS[name][0]} --name {name} --out {out_dir}"
+        f"Fetch the file by hand from {url} on a machine with internet access, copy it here, then run:\n"
+        f"  recbole-elcrec prepare --input /path/to/{BENCHMARKS[name][0]} --name {name} --out {out_dir}"
     )
 
 
@@ -556,6 +555,27 @@ def _fetch_to(url: str, handle: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
+def download_verified(url: str, target: Path, expected: str, by_hand: str) -> Path:
+    """``url`` saved as ``target``, kept only when its SHA-256 is ``expected``; a valid ``target`` is reused.
+
+    A failed or mismatching download leaves nothing behind; ``by_hand`` says what to do without network.
+    """
+    if target.is_file() and sha256_of(target) == expected:
+        return target
+    with tempfile.TemporaryFile() as scratch:
+        try:
+            actual = _fetch_to(url, scratch)
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+            reason = error if isinstance(error, urllib.error.HTTPError) else getattr(error, "reason", error)
+            raise DownloadError(f"cannot download {url} ({reason}). {by_hand}") from None
+        if actual != expected:
+            raise DownloadError(
+                f"{url}: SHA-256 mismatch, expected {expected}, got {actual}; the file was not kept"
+            )
+        scratch.seek(0)
+        return atomic_write(target, lambda handle: shutil.copyfileobj(scratch, handle, CHUNK_BYTES))
+
+
 def download_benchmark(name: str, out_dir: str | Path, base_url: str | None = None) -> Path:
     """The paper's file for benchmark ``name`` in ``out_dir/raw/``, fetched and SHA-256 verified.
 
@@ -565,22 +585,8 @@ def download_benchmark(name: str, out_dir: str | Path, base_url: str | None = No
     if name not in BENCHMARKS:
         raise DownloadError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
     file_name, expected = BENCHMARKS[name]
-    target = Path(out_dir) / "raw" / file_name
-    if target.is_file() and sha256_of(target) == expected:
-        return target
     url = benchmark_url(name, base_url)
-    with tempfile.TemporaryFile() as scratch:
-        try:
-            actual = _fetch_to(url, scratch)
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
-            reason = error if isinstance(error, urllib.error.HTTPError) else getattr(error, "reason", error)
-            raise DownloadError(_by_hand_message(url, reason, name, out_dir)) from None
-        if actual != expected:
-            raise DownloadError(
-                f"{url}: SHA-256 mismatch, expected {expected}, got {actual}; the file was not kept"
-            )
-        scratch.seek(0)
-        return atomic_write(target, lambda handle: shutil.copyfileobj(scratch, handle, CHUNK_BYTES))
+    return download_verified(url, Path(out_dir) / "raw" / file_name, expected, _by_hand_message(url, name, out_dir))
 
 
 def format_report(report: PrepareReport) -> str:

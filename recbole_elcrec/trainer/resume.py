@@ -211,6 +211,8 @@ class EpochCheckpointMixin:
     RecBole's trainer class.
     """
 
+    _writes_last, _epoch_in_progress = False, None  # outside fit (e.g. S3Rec's pre-training) nothing is written
+
     def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False, callback_fn=None):
         self._begin_fit(train_data)
         self._writes_last, self._epoch_in_progress = saved, None

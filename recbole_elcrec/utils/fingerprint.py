@@ -51,11 +51,17 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def dataset_files(config: Any) -> dict[str, str]:
-    """``file:NAME.inter`` -> ``sha256:...`` for every atomic file of the configured dataset that exists."""
+    """``file:NAME.inter`` -> ``sha256:...`` for every atomic file of the configured dataset that the run reads.
+
+    RecBole reads only the files named by ``load_col`` (every file when it is unset), so an ``.item`` file
+    added for S3Rec changes nothing for a model that reads the interactions alone.
+    """
     folder = Path(str(config["data_path"]))
     dataset = str(config["dataset"])
+    read = config["load_col"]
+    suffixes = [suffix for suffix in ATOMIC_SUFFIXES if read is None or suffix in read]
     return {f"{FILE_PREFIX}{dataset}.{suffix}": f"sha256:{file_sha256(folder / f'{dataset}.{suffix}')}"
-            for suffix in ATOMIC_SUFFIXES if (folder / f"{dataset}.{suffix}").is_file()}
+            for suffix in suffixes if (folder / f"{dataset}.{suffix}").is_file()}
 
 
 def _plain(value: Any) -> Any:

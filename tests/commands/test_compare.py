@@ -16,7 +16,7 @@ def test_unknown_model_is_named(capsys):
     assert "Did you mean SASRec" in err and "unknown model 'Nope'" in err
 
 
-@pytest.mark.parametrize(("argv", "message"), [(["--models", "S3Rec"], "no model left to run"),
+@pytest.mark.parametrize(("argv", "message"), [(["--models", " , "], "no model to run in --models ' , '"),
                                                (["--models", "SASRec", "--seeds", "0"], "--seeds must be at least 1")])
 def test_nothing_to_run_is_an_error(argv, message, tmp_path, capsys):
     assert main(argv + ["--out", str(tmp_path)]) == 2
@@ -25,10 +25,8 @@ def test_nothing_to_run_is_an_error(argv, message, tmp_path, capsys):
 
 def test_real_comparison_on_tiny_data(tiny_data_path, tmp_path, capsys):
     settings = tiny_overrides(tmp_path, tiny_data_path, epochs=1)
-    argv = ["--dataset", TINY_DATASET, "--models", "ELCRec,SASRec,S3Rec", "--seeds", "2", "--out", str(tmp_path / "c")]
+    argv = ["--dataset", TINY_DATASET, "--models", "ELCRec,SASRec", "--seeds", "2", "--out", str(tmp_path / "c")]
     assert main(argv + [f"--{key}={value}" for key, value in settings.items()]) == 0
-    captured = capsys.readouterr()
-    assert "skipping S3Rec" in captured.err
     tables = (tmp_path / "c" / "tables.md").read_text()
     assert "no run has converged" in tables  # one epoch of a 1-epoch cap: both models hit the epoch cap
     capped = tables.split("did **not** converge")[1]

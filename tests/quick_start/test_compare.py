@@ -108,3 +108,32 @@ def test_a_truncated_run_file_is_named_and_force_trains_it_again(tmp_path):
         compare.run_grid({"SASRec": ("SASRec", {})}, "ml-100k", [2020], [], {}, tmp_path, fake_runner(calls))
     compare.run_grid({"SASRec": ("SASRec", {})}, "ml-100k", [2020], [], {}, tmp_path, fake_runner(calls), force=True)
     assert len(calls) == 1 and "fingerprint" in json.loads((tmp_path / RUNS / "SASRec-CE-seed2020.json").read_text())
+
+
+def test_s3rec_is_pre_trained_then_fine_tuned_in_one_run(tiny_data_path, tmp_path):
+    from recbole_elcrec.data.attributes import write_item_file
+    from tests.helpers import tiny_overrides
+
+    data = tmp_path / "data"
+    write_tiny_inter(data)
+    write_item_file({str(item): [1 + (item - 1) // 10, 5] for item in range(1, 41)}, data, TINY_DATASET)
+    settings = tiny_overrides(tmp_path, data, epochs=1, pretrain_epochs=2,
+                              load_col={"inter": ["user_id", "item_id", "timestamp"], "item": ["item_id", "class"]})
+    results = compare.run_grid({"S3Rec": ("S3Rec", {})}, TINY_DATASET, [2020], [], settings, tmp_path / "results")
+    record = results["S3Rec"][0]
+    assert record["pretrain_epochs_run"] == 2 and record["settings"]["train_stage"] == "finetune"
+    assert record["train_seconds"] == pytest.approx(record["finetune_seconds"] + record["pretrain_seconds"])
+    assert set(record["test_result"]) == {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
+
+
+def test_an_item_file_changes_only_the_runs_that_read_it(tmp_path):
+    from recbole_elcrec.data.attributes import write_item_file
+
+    write_tiny_inter(tmp_path / "data")
+    settings = {"data_path": str(tmp_path / "data")}
+    before = compare.run_fingerprint("SASRec", TINY_DATASET, 2020, [], settings)
+    with_items = {**settings, "load_col": {"inter": ["user_id", "item_id", "timestamp"], "item": ["item_id", "class"]}}
+    reading_before = compare.run_fingerprint("SASRec", TINY_DATASET, 2020, [], with_items)
+    write_item_file({"1": [1]}, tmp_path / "data", TINY_DATASET)
+    assert compare.run_fingerprint("SASRec", TINY_DATASET, 2020, [], settings) == before
+    assert compare.run_fingerprint("SASRec", TINY_DATASET, 2020, [], with_items) != reading_before
