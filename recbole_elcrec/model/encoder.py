@@ -13,8 +13,8 @@ POSITION_ALIGNMENTS = ("start", "end")
 class MaskDropout(nn.Dropout):
     """Inverted dropout by a uniform draw and one multiplication: about 3x faster than ``nn.Dropout`` on a CPU.
 
-    PyTorch's CPU dropout draws its mask with ``bernoulli_``, which cost 14 % of an ELCRec training step
-    on Beauty; the result has the same distribution (each element kept with probability ``1 - p`` and
+    PyTorch's CPU dropout draws its mask with ``bernoulli_``, a large share of an ELCRec training step
+    on Beauty (``benchmarks/bench_ops.py``); the result has the same distribution (each element kept with probability ``1 - p`` and
     scaled by ``1 / (1 - p)``).
     """
 
