@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from recbole_elcrec.commands import command_parser
-from recbole_elcrec.data.prepare import DatasetNotFoundError
+from recbole_elcrec.commands import command_entry, command_parser
 from recbole_elcrec.quick_start.convert import convert_authors_checkpoint
 
 
@@ -28,14 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@command_entry("convert")
 def main(argv: list[str] | None = None) -> int:
     """Write the converted checkpoint; 2 for a file that is not such a checkpoint or does not fit the dataset."""
     args = build_parser().parse_args(argv)
-    try:
-        written = convert_authors_checkpoint(args.source, args.dataset, args.out, args.data_path, args.n_heads)
-    except (DatasetNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    written = convert_authors_checkpoint(args.source, args.dataset, args.out, args.data_path, args.n_heads)
     print(f"wrote {written}: ELCRec on {args.dataset}; evaluate it with\n"
           f"  recbole-elcrec evaluate --checkpoint {written}")
     return 0

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from recbole_elcrec.commands import command_parser
-from recbole_elcrec.data.prepare import DatasetNotFoundError
+from recbole_elcrec.commands import command_entry, command_parser
 from recbole_elcrec.evaluation.protocol import PROTOCOLS
 from recbole_elcrec.quick_start.evaluate import evaluate_checkpoint
 
@@ -40,14 +38,11 @@ def metrics_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+@command_entry("evaluate")
 def main(argv: list[str] | None = None) -> int:
     """Print the metrics (a table, or JSON with ``--json``); 2 for a missing or unreadable checkpoint."""
     args = build_parser().parse_args(argv)
-    try:
-        result = evaluate_checkpoint(args.checkpoint, args.protocol, args.device)
-    except (DatasetNotFoundError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    result = evaluate_checkpoint(args.checkpoint, args.protocol, args.device)
     if args.json:
         print(json.dumps({key: result[key] for key in ("valid", "test", "protocol")}))
     else:

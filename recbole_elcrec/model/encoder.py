@@ -11,11 +11,11 @@ POSITION_ALIGNMENTS = ("start", "end")
 
 
 class MaskDropout(nn.Dropout):
-    """Inverted dropout by a uniform draw and one multiplication: about 3x faster than ``nn.Dropout`` on a CPU.
+    """Inverted dropout by a uniform draw and one multiplication: about 2x faster than ``nn.Dropout`` on a CPU.
 
     PyTorch's CPU dropout draws its mask with ``bernoulli_``, a large share of an ELCRec training step
-    on Beauty (``benchmarks/bench_ops.py``); the result has the same distribution (each element kept with probability ``1 - p`` and
-    scaled by ``1 / (1 - p)``).
+    on Beauty (``benchmarks/bench_ops.py``); the result has the same distribution (each element kept
+    with probability ``1 - p`` and scaled by ``1 / (1 - p)``).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
