@@ -31,16 +31,28 @@ LOGGER = logging.getLogger(__name__)
 
 
 def run_once(model: str, dataset: str, seed: int, config_files: list[str], overrides: dict[str, Any]) -> dict:
-    """Train and test one model with one seed; adds peak GPU memory and the device."""
+    """Train and test one model with one seed; adds peak GPU memory and the device.
+
+    A run of the same model, dataset and settings that was interrupted (its ``-last.pth`` in the
+    checkpoint folder, no results JSON) is resumed from its last finished epoch instead of started again.
+    """
     import torch
 
     from recbole_elcrec.quick_start.pretrain import pretrain_and_finetune
     from recbole_elcrec.quick_start.run import run
+    from recbole_elcrec.trainer.resume import interrupted_run
 
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
-    train = pretrain_and_finetune if model in PRETRAINED else run
-    result = train(model, dataset, config_files, {**overrides, "seed": seed})
+    settings = {**overrides, "seed": seed}
+    if model in PRETRAINED:
+        result = pretrain_and_finetune(model, dataset, config_files, settings)
+    else:
+        config = build_config(model, dataset, config_files, settings)
+        resume = interrupted_run(config["checkpoint_dir"], model, dataset, settings_fingerprint(config))
+        if resume:
+            LOGGER.info(f"resuming the interrupted run {resume}")
+        result = run(model, dataset, config_files, settings, resume=resume)
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
     return {**result, "peak_gpu_memory_mb": peak_gpu_memory_mb(), "device": device}
 

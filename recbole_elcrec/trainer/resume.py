@@ -180,6 +180,31 @@ def output_folder(config: Any, resume: str | os.PathLike | None) -> Path:
     return ensure_writable_dir(config["checkpoint_dir"], "checkpoint_dir")
 
 
+def interrupted_run(folder: str | os.PathLike, model: str, dataset: str,
+                    fingerprint: dict[str, Any]) -> str | None:
+    """The newest ``-last.pth`` in ``folder`` of an unfinished run of ``model`` on ``dataset`` with these settings.
+
+    A run is unfinished when its results JSON (``X.json`` beside ``X-last.pth``) was never written; its
+    settings must fit ``fingerprint`` as ``--resume`` requires (only ``RESUMABLE_CHANGES`` may differ).
+    Unreadable files are skipped. None when there is nothing to resume, so the run starts afresh.
+    """
+    candidates = sorted(Path(folder).glob(f"{model}-{dataset}-*{LAST_SUFFIX}"),
+                        key=lambda path: path.stat().st_mtime, reverse=True)
+    for path in candidates:
+        if path.with_name(path.name[: -len(LAST_SUFFIX)] + ".json").exists():
+            continue  # a finished run
+        try:
+            checkpoint = load_checkpoint(path)
+        except (OSError, ValueError, RuntimeError) as error:
+            LOGGER.warning(f"skipping {path} as a run to resume: {error}")
+            continue
+        recorded = checkpoint.get("fingerprint")
+        same_model = str(checkpoint.get("model", "")).lower() == model.lower()
+        if recorded and same_model and not differences(recorded, fingerprint, ignore=RESUMABLE_CHANGES):
+            return str(path)
+    return None
+
+
 def set_learning_rate(optimizer: torch.optim.Optimizer, learning_rate: float) -> float | None:
     """Write ``learning_rate`` into every parameter group; the old rate when it changed, else None."""
     old = optimizer.param_groups[0]["lr"] if optimizer.param_groups else None

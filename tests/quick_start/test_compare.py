@@ -137,3 +137,27 @@ def test_an_item_file_changes_only_the_runs_that_read_it(tmp_path):
     write_item_file({"1": [1]}, tmp_path / "data", TINY_DATASET)
     assert compare.run_fingerprint("SASRec", TINY_DATASET, 2020, [], settings) == before
     assert compare.run_fingerprint("SASRec", TINY_DATASET, 2020, [], with_items) != reading_before
+
+
+def test_an_interrupted_run_is_resumed_by_the_next_comparison_not_started_again(tiny_data_path, tmp_path,
+                                                                                 monkeypatch):
+    from recbole_elcrec.trainer.resume import TrainingInterrupted
+    from recbole_elcrec.utils.compat import load_checkpoint
+    from tests.helpers import tiny_overrides
+    from tests.trainer.test_resume import interrupt_at
+
+    settings = tiny_overrides(tmp_path, tiny_data_path, epochs=3)
+    uninterrupted = compare.run_grid({"SASRec": ("SASRec", {})}, TINY_DATASET, [2020], [],
+                                     {**settings, "checkpoint_dir": str(tmp_path / "once")}, tmp_path / "once")
+    with monkeypatch.context() as patch:
+        interrupt_at(patch, 2)
+        with pytest.raises(TrainingInterrupted) as raised:
+            compare.run_grid({"SASRec": ("SASRec", {})}, TINY_DATASET, [2020], [], settings, tmp_path / "results")
+    assert load_checkpoint(raised.value.last_checkpoint)["epoch"] == 1
+    other_seed = compare.run_grid({"SASRec": ("SASRec", {})}, TINY_DATASET, [2021], [], settings,
+                                  tmp_path / "results")["SASRec"][0]
+    assert other_seed["resume_checkpoint"] != raised.value.last_checkpoint  # another seed is another run
+    resumed = compare.run_grid({"SASRec": ("SASRec", {})}, TINY_DATASET, [2020], [], settings,
+                               tmp_path / "results")["SASRec"][0]
+    assert resumed["resume_checkpoint"] == raised.value.last_checkpoint
+    assert len(resumed["history"]) == 3 and resumed["test_result"] == uninterrupted["SASRec"][0]["test_result"]
