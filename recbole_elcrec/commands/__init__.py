@@ -106,8 +106,11 @@ def _without_resume(argv: Sequence[str]) -> list[str]:
 def interruption_report(name: str, argv: Sequence[str], interrupt: KeyboardInterrupt) -> str:
     """One line after Ctrl-C: the ``--resume`` command of an interrupted training run, or how to go on."""
     last = getattr(interrupt, "last_checkpoint", None)
-    if name in ("compare", "tune"):
-        return "interrupted; run the same command again to continue (finished runs are kept)"
+    if name == "compare":
+        return ("interrupted; run the same command again to continue (finished runs are kept, the interrupted "
+                "one continues from its last finished epoch)")
+    if name == "tune":
+        return "interrupted; run the same command again to continue (finished trials are kept)"
     if last:
         command = " ".join(shlex.quote(part) for part in [PROG, name, *_without_resume(argv), "--resume", last])
         return f"interrupted; continue from the last finished epoch with: {command}"
