@@ -64,6 +64,12 @@ def _tests(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, fl
     return {row: [run["test_result"] for run in runs] for row, runs in rows.items() if runs}
 
 
+def mean_count(counts: list[int]) -> str:
+    """The mean of whole counts (epochs): ``29`` when it is whole, ``28.5`` otherwise."""
+    mean = float(np.mean(counts))
+    return f"{mean:.0f}" if mean.is_integer() else f"{mean:.1f}"
+
+
 def timing_rows(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
     """Per row: runs, training minutes, epochs, seconds per epoch, best epoch, minutes to it, why runs stopped."""
     table = []
@@ -77,8 +83,8 @@ def timing_rows(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
         table.append({
             "model": row, "runs": len(runs),
             "train minutes": "{:.1f} ± {:.1f}".format(*mean_std(minutes)) if len(runs) > 1 else f"{minutes[0]:.1f}",
-            "epochs": f"{np.mean(epochs):.1f}", "s / epoch": f"{np.mean(per_epoch):.1f}" if per_epoch else "n/a",
-            "best epoch": f"{np.mean(best):.1f}" if best else "n/a",
+            "epochs": mean_count(epochs), "s / epoch": f"{np.mean(per_epoch):.1f}" if per_epoch else "n/a",
+            "best epoch": mean_count(best) if best else "n/a",
             "minutes to best": f"{np.mean(to_best):.1f}" if to_best else "n/a",
             "stopped by": ", ".join(reasons), "hardware": runs[0].get("hardware", runs[0].get("device", "?")),
         })

@@ -27,7 +27,7 @@ def test_table_1_holds_converged_runs_only_and_capped_runs_stand_apart(tmp_path)
     assert "| ELCRec | 3 | **0.3100 ± 0.0100** |" in table_1 and "<u>0.2200 ± 0.0265</u>" in table_1
     assert "GRU4Rec" not in table_1 and "| GRU4Rec (time cap) | 1 |" in capped
     assert "| p (best vs runner-up) |  | 0.0" in table_1  # paired t-test over the three seeds
-    assert "| SASRec | 3 | 10.0 ± 0.0 | 30.0 | 20.0 | 10.0 | 3.3 | early stopping | test CPU |" in capped
+    assert "| SASRec | 3 | 10.0 ± 0.0 | 30 | 20.0 | 10 | 3.3 | early stopping | test CPU |" in capped
 
 
 def test_groups_by_dataset_protocol_and_loss(tmp_path):
@@ -47,3 +47,9 @@ def test_a_truncated_record_is_named(tmp_path):
         write_tables_report(tmp_path)
     with pytest.raises(RecordError, match="no run records under"):
         write_tables_report(tmp_path / "empty")
+
+
+def test_epoch_counts_show_as_whole_numbers_unless_the_mean_has_a_fraction():
+    from recbole_elcrec.evaluation.results import mean_count
+
+    assert [mean_count([29]), mean_count([28, 29]), mean_count([10, 20, 30])] == ["29", "28.5", "20"]
