@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recbole_elcrec.evaluation.findings import what_the_numbers_say
 from recbole_elcrec.evaluation.report import markdown_table
 from recbole_elcrec.evaluation.tables import mean_std, plot_ablation, quality_table
 from recbole_elcrec.utils.io import atomic_write_text
@@ -125,6 +126,9 @@ def section(dataset: str, protocol: str, loss: str, rows: dict[str, list[dict[st
     models = {row: runs for row, runs in rows.items() if not row.startswith(ABLATION_PREFIX)}
     parts = [f"### {dataset}: {protocol} protocol, {loss} next-item loss\n\n"]
     parts += quality_sections(models, "Table 1")
+    converged_models, _ = split_by_convergence(models)
+    if converged_models:
+        parts += ["\n", what_the_numbers_say(converged_models, loss)]
     parts += ["\nTraining time of every run above:\n\n", markdown_table(timing_rows(models))]
     ablation = {name: rows.get(name if name == "ELCRec" else ABLATION_PREFIX + name, []) for name in ABLATION_ROWS}
     if any(ablation[name] for name in ABLATION_ROWS[:-1]):

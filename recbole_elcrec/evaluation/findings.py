@@ -1,0 +1,63 @@
+""""What the numbers say": plain sentences computed from the converged run records, under each Table 1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from recbole_elcrec.evaluation.tables import METRIC_NAMES, mean_std, paired_p_value
+
+HEADLINE = "ndcg@5"  # the metric the paper leads with
+PAPER_ORDER = ("ELCRec", "ICLRec", "CL4SRec", "SASRec")  # the paper's Table 1 ordering on Beauty, best first
+
+
+def headline_scores(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[float]]:
+    """The headline metric of every run per row (converged runs only are passed in)."""
+    return {row: [run["test_result"][HEADLINE] for run in runs] for row, runs in rows.items() if runs}
+
+
+def seeds_of(runs: list[dict[str, Any]]) -> list[int]:
+    """The seeds of a row's runs, in record order (a paired test needs the same seeds in the same order)."""
+    return [run.get("seed") for run in runs]
+
+
+def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str = "ELCRec") -> str:
+    """Whether ``model`` beats the strongest other row on the headline metric, by how much, with the p-value."""
+    scores = headline_scores(rows)
+    others = {row: values for row, values in scores.items() if row != model}
+    if model not in scores or not others:
+        return f"{model} against the baselines: not enough converged runs yet."
+    strongest = max(others, key=lambda row: np.mean(others[row]))
+    mine, theirs = mean_std(scores[model])[0], mean_std(others[strongest])[0]
+    change = mine - theirs
+    verdict = "beats" if change > 0 else "does **not** beat"
+    name = METRIC_NAMES[HEADLINE]
+    paired = seeds_of(rows[model]) == seeds_of(rows[strongest])
+    p_value = paired_p_value(scores[model], others[strongest]) if paired else float("nan")
+    runs = len(scores[model])
+    evidence = (f"paired t-test over {runs} seeds p = {p_value:.3g}" if not np.isnan(p_value)
+                else "one seed each, so no significance test yet" if runs == 1 and len(others[strongest]) == 1
+                else "no paired t-test (the two rows do not have the same seeds)")
+    return (f"{model} {verdict} the strongest baseline, {strongest}: {name} {mine:.4f} vs {theirs:.4f} "
+            f"({change:+.4f}, {change / theirs:+.1%}; {evidence}).")
+
+
+def paper_ordering(rows: dict[str, list[dict[str, Any]]], loss: str) -> str:
+    """Whether the paper's ordering ELCRec > ICLRec > CL4SRec > SASRec holds on the headline metric in this regime."""
+    scores = headline_scores(rows)
+    missing = [model for model in PAPER_ORDER if model not in scores]
+    paper = " > ".join(PAPER_ORDER)
+    if missing:
+        return f"The paper's ordering ({paper}) cannot be checked in the {loss} regime yet: no converged run of " \
+               f"{', '.join(missing)}."
+    measured = sorted(PAPER_ORDER, key=lambda model: np.mean(scores[model]), reverse=True)
+    shown = " > ".join(f"{model} {np.mean(scores[model]):.4f}" for model in measured)
+    holds = "holds" if tuple(measured) == PAPER_ORDER else "does **not** hold"
+    return f"The paper's ordering ({paper}) {holds} in the {loss} regime: measured {shown} ({METRIC_NAMES[HEADLINE]})."
+
+
+def what_the_numbers_say(rows: dict[str, list[dict[str, Any]]], loss: str) -> str:
+    """The Markdown paragraph under a Table 1: ELCRec against the strongest baseline, and the paper's ordering."""
+    return (f"**What the numbers say** (computed from the converged runs above, {METRIC_NAMES[HEADLINE]}): "
+            f"{comparison_with_strongest(rows)} {paper_ordering(rows, loss)}\n")

@@ -1,0 +1,46 @@
+"""The "What the numbers say" sentences: winner, margin, p-value and the paper's ordering, from records alone."""
+
+import pytest
+
+from recbole_elcrec.evaluation.findings import comparison_with_strongest, paper_ordering, what_the_numbers_say
+
+
+def runs(*ndcg5: float, first_seed: int = 2020) -> list[dict]:
+    return [{"seed": first_seed + i, "test_result": {"ndcg@5": value}} for i, value in enumerate(ndcg5)]
+
+
+def test_a_win_names_the_strongest_baseline_the_margin_and_the_paired_p_value():
+    rows = {"ELCRec": runs(0.050, 0.052, 0.051), "SASRec": runs(0.040, 0.041, 0.043),
+            "ICLRec": runs(0.045, 0.046, 0.044)}
+    sentence = comparison_with_strongest(rows)
+    # ICLRec is the strongest other row (mean 0.045); differences 0.005, 0.006, 0.007: t = 0.006 / (0.001 / sqrt 3)
+    # = 10.39 with 2 degrees of freedom, two-sided p = 0.00913
+    assert sentence.startswith("ELCRec beats the strongest baseline, ICLRec: NDCG@5 0.0510 vs 0.0450 (+0.0060, +13.3%;")
+    assert "paired t-test over 3 seeds p = 0.00913" in sentence
+
+
+def test_a_loss_is_said_plainly_and_one_seed_gets_no_test():
+    sentence = comparison_with_strongest({"ELCRec": runs(0.043), "SASRec": runs(0.050)})
+    assert sentence == ("ELCRec does **not** beat the strongest baseline, SASRec: NDCG@5 0.0430 vs 0.0500 "
+                        "(-0.0070, -14.0%; one seed each, so no significance test yet).")
+
+
+def test_rows_with_different_seeds_are_not_paired():
+    sentence = comparison_with_strongest({"ELCRec": runs(0.05, 0.06), "SASRec": runs(0.04, 0.05, first_seed=2021)})
+    assert "no paired t-test (the two rows do not have the same seeds)" in sentence
+
+
+@pytest.mark.parametrize(("scores", "expected"), [
+    ((0.05, 0.04, 0.03, 0.02), "holds in the BCE regime: measured ELCRec 0.0500 > ICLRec 0.0400 > CL4SRec 0.0300 > "
+                               "SASRec 0.0200 (NDCG@5)."),
+    ((0.04, 0.03, 0.02, 0.05), "does **not** hold in the BCE regime: measured SASRec 0.0500 > ELCRec 0.0400 > "
+                               "ICLRec 0.0300 > CL4SRec 0.0200 (NDCG@5)."),
+])
+def test_the_papers_ordering_is_checked_on_the_means(scores, expected):
+    rows = dict(zip(("ELCRec", "ICLRec", "CL4SRec", "SASRec"), (runs(score) for score in scores), strict=True))
+    assert paper_ordering(rows, "BCE") == f"The paper's ordering (ELCRec > ICLRec > CL4SRec > SASRec) {expected}"
+
+
+def test_missing_rows_are_named_instead_of_guessed():
+    text = what_the_numbers_say({"ELCRec": runs(0.043)}, "CE")
+    assert "not enough converged runs yet" in text and "no converged run of ICLRec, CL4SRec, SASRec" in text
