@@ -18,6 +18,7 @@ from recbole_elcrec.utils.io import atomic_write_text
 ABLATION_PREFIX = "ablation-"
 ABLATION_ROWS = ("baseline", "+CCL", "+ELCM", "ELCRec")  # the paper's Figure 4; ELCRec is the full model's row
 TABLES_FILE = "tables.md"
+RECORD_KEYS = ("dataset", "eval_protocol", "loss", "row", "test_result")  # what every table reads from a record
 
 
 def row_file_stem(row: str) -> str:
@@ -47,9 +48,20 @@ def read_record(path: Path) -> dict[str, Any]:
     return record
 
 
+def read_table_record(path: Path) -> dict[str, Any]:
+    """One run record with every key the tables read; RecordError naming the file and the missing keys."""
+    record = read_record(path)
+    missing = [key for key in RECORD_KEYS if key not in record]
+    if missing:
+        raise RecordError(f"{path} lacks {', '.join(map(repr, missing))}: it is not a run record written by "
+                          "`recbole-elcrec compare` (a `train` results JSON is not one); move it out of the results "
+                          "folder")
+    return record
+
+
 def read_records(root: str | Path) -> list[dict[str, Any]]:
     """Every run record under ``root`` (``<dataset>/<protocol>/*.json``), in file-name order."""
-    return [read_record(path) for path in sorted(Path(root).glob("*/*/*.json"))]
+    return [read_table_record(path) for path in sorted(Path(root).glob("*/*/*.json"))]
 
 
 def group_records(records: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, list[dict[str, Any]]]]:

@@ -49,6 +49,15 @@ def test_a_truncated_record_is_named(tmp_path):
         write_tables_report(tmp_path / "empty")
 
 
+def test_a_results_file_of_train_in_the_records_folder_is_named_not_a_key_error(tmp_path):
+    write_record(tmp_path, "ELCRec", 2020, 0.3)
+    stray = tmp_path / "beauty" / "paper" / "ELCRec-beauty-Nov-25.json"  # what `train` writes beside a checkpoint
+    stray.write_text(json.dumps({"model": "ELCRec", "dataset": "beauty", "eval_protocol": "paper",
+                                 "test_result": metrics(0.3)}))
+    with pytest.raises(RecordError, match=r"ELCRec-beauty-Nov-25.json lacks 'loss', 'row': it is not a run record"):
+        write_tables_report(tmp_path)
+
+
 def test_epoch_counts_show_as_whole_numbers_unless_the_mean_has_a_fraction():
     from recbole_elcrec.evaluation.results import mean_count
 
