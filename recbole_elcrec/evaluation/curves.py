@@ -71,3 +71,33 @@ def plot_curves(history: list[dict[str, Any]], out: str | Path, title: str = "")
     figure.suptitle(title)
     figure.tight_layout()
     return save_figure(figure, out)
+
+
+def labelled_runs(specs: list[str]) -> dict[str, Path]:
+    """``LABEL=PATH`` (or a bare ``PATH``, labelled by its file name) of every run to overlay, labels unique."""
+    runs: dict[str, Path] = {}
+    for spec in specs:
+        label, _, path = spec.partition("=") if "=" in spec else ("", "", spec)
+        label = label or Path(path).stem
+        if label in runs:
+            raise ValueError(f"--overlay names the label {label!r} twice; give each run its own LABEL=PATH")
+        runs[label] = Path(path)
+    return runs
+
+
+def plot_validation_overlay(histories: dict[str, list[dict[str, Any]]], out: str | Path, title: str = "") -> Path:
+    """The validation score of several runs against the epoch on one chart, each run's best epoch marked."""
+    plt = pyplot()
+    figure, axis = plt.subplots(figsize=(7.5, 4.2))
+    for label, history in histories.items():
+        epochs, scores = _series(history, "valid_score")
+        if not scores:
+            raise ValueError(f"run {label!r} has no validation score in its history")
+        line = axis.plot(epochs, scores, marker=".", label=f"{label} (best {max(scores):.4f})")[0]
+        best = scores.index(max(scores))
+        axis.plot(epochs[best], scores[best], marker="o", markersize=9, fillstyle="none", color=line.get_color())
+    axis.set(xlabel="epoch", ylabel="validation score", title=title)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    return save_figure(figure, out)

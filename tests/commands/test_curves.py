@@ -31,3 +31,30 @@ def test_a_truncated_results_file_is_named(tiny_checkpoint, tmp_path, capsys):
     assert main(["--results", str(cut)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {cut} is not a complete JSON file (") and "line " in err and "Traceback" not in err
+
+
+def test_overlay_puts_several_runs_on_one_chart_labelled_as_given(tiny_checkpoint, tmp_path, monkeypatch):
+    drawn = {}
+    original = curves.plot_validation_overlay
+
+    def spy(histories, out, title=""):
+        drawn.update(histories)
+        return original(histories, out, title)
+
+    monkeypatch.setattr("recbole_elcrec.commands.curves.plot_validation_overlay", spy)
+    results = tiny_checkpoint.replace(".pth", ".json")
+    out = tmp_path / "overlay.png"
+    assert main(["--overlay", f"from JSON={results}", tiny_checkpoint, "--out", str(out), "--title", "t"]) == 0
+    assert_png(out)
+    assert list(drawn) == ["from JSON", tiny_checkpoint.rsplit("/", 1)[1][:-4]]  # a bare path: its file stem
+    assert drawn["from JSON"] == curves.read_history(results)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--overlay", "a=x.json"], "--overlay needs --out"),
+    (["--overlay", "a=x.json", "a=y.json", "--out", "o.png"], "names the label 'a' twice"),
+])
+def test_overlay_errors_name_what_to_fix(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
