@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from recbole_elcrec.evaluation.tables import METRIC_NAMES, mean_std, paired_p_value
+from recbole_elcrec.evaluation.tables import METRIC_NAMES, paired_p_value
 
 HEADLINE = "ndcg@5"  # the metric the paper leads with
 PAPER_ORDER = ("ELCRec", "ICLRec", "CL4SRec", "SASRec")  # the paper's Table 1 ordering on Beauty, best first
@@ -29,7 +29,7 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
     if model not in scores or not others:
         return f"{model} against the baselines: not enough converged runs yet."
     strongest = max(others, key=lambda row: np.mean(others[row]))
-    mine, theirs = mean_std(scores[model])[0], mean_std(others[strongest])[0]
+    mine, theirs = float(np.mean(scores[model])), float(np.mean(others[strongest]))
     change = mine - theirs
     verdict = "beats" if change > 0 else "does **not** beat"
     name = METRIC_NAMES[HEADLINE]

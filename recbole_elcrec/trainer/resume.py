@@ -198,10 +198,13 @@ def interrupted_run(folder: str | os.PathLike, model: str, dataset: str,
         except (OSError, ValueError, RuntimeError) as error:
             LOGGER.warning(f"skipping {path} as a run to resume: {error}")
             continue
-        recorded = checkpoint.get("fingerprint")
-        same_model = str(checkpoint.get("model", "")).lower() == model.lower()
-        if recorded and same_model and not differences(recorded, fingerprint, ignore=RESUMABLE_CHANGES):
-            return str(path)
+        if not checkpoint.get("fingerprint"):
+            continue  # written before fingerprints: its settings cannot be matched
+        try:
+            check_resumable(checkpoint, {"model": model}, fingerprint, path)
+        except (ResumeError, SettingsMismatchError):
+            continue  # another model or other settings: another run
+        return str(path)
     return None
 
 
