@@ -39,7 +39,7 @@ EXTRA_KEYS = frozenset({
     "single_spec", "device", "MODEL_TYPE", "MODEL_INPUT_TYPE", "eval_type", "valid_neg_sample_args",
     "test_neg_sample_args", "wandb_project", "log_wandb", "enable_amp", "enable_scaler", "transform",
     "fast_train", "amp_dtype", "compile", "eval_protocol", "train_mode", "length_buckets", "position_alignment",
-    "time_cap_minutes",
+    "next_item_weighting", "time_cap_minutes",
 })
 MODEL_SECTION = "models"
 

@@ -214,6 +214,7 @@ SCHEMA: dict[str, Rule] = {
     "eval_protocol": _one_of("paper", "recbole"),
     "train_mode": _one_of("sequence", "prefix"),
     "length_buckets": _int(1),
+    "next_item_weighting": _one_of("target", "user"),
     "position_alignment": _one_of("start", "end"),
     "time_cap_minutes": _positive(nullable=True),
 }

@@ -12,7 +12,9 @@ from recbole.data.interaction import Interaction
 from recbole_elcrec.data.loaders import FastTrainingError, rank_and_world_size, training_dataset
 
 NEXT_ITEMS = "next_item_list"  # [B, l]: the item that follows each position of ITEM_SEQ (0 after the sequence)
+NEXT_ITEM_WEIGHT = "next_item_weight"  # [B]: the weight of each of the row's targets in a batch's next-item loss
 TRAIN_MODES = ("sequence", "prefix")
+NEXT_ITEM_WEIGHTINGS = ("target", "user")
 
 
 def longest_sequence_per_user(users: torch.Tensor, lengths: torch.Tensor,
@@ -51,6 +53,22 @@ def user_training_sequences(inter_feat: Interaction, fields: dict[str, str]) -> 
     next_items[torch.arange(len(rows)), lengths - 1] = inter_feat[fields["item"]][rows]  # after the last input
     return {fields["user"]: inter_feat[fields["user"]][rows], fields["item_seq"]: item_seq,
             fields["length"]: lengths, NEXT_ITEMS: next_items}
+
+
+def next_item_weights(lengths: torch.Tensor, weighting: str) -> torch.Tensor:
+    """``[U]`` weight of each next-item target of every user; a batch's loss is ``sum w CE / users in batch``.
+
+    ``target``: ``1 / mean(lengths)`` for everyone, so every target of the data weighs the same whatever
+    batch it lands in (the objective of prefix rows, of the paper's code and of plain shuffled batches:
+    batches of long and of short sequences then contribute in proportion to their targets).
+    ``user``: ``1 / lengths``, so every user weighs the same, whatever the length of their sequence.
+    A plain mean over each batch's targets would be neither once batches come from length buckets: it
+    gives the targets of a batch of short sequences several times the weight of a long batch's.
+    """
+    if weighting not in NEXT_ITEM_WEIGHTINGS:
+        raise ValueError(f"next_item_weighting must be one of {NEXT_ITEM_WEIGHTINGS}, got {weighting!r}")
+    lengths = lengths.float()
+    return 1.0 / lengths if weighting == "user" else torch.full_like(lengths, 1.0 / float(lengths.mean()))
 
 
 class UserSequenceLoader:
@@ -153,8 +171,10 @@ def sequence_train_loader(config: Any, train_data: Any, rank: int | None = None,
     fields = sequence_fields(config)
     if rank is None or world_size is None:
         rank, world_size = rank_and_world_size(config)
+    columns = user_training_sequences(dataset.inter_feat, fields)
+    columns[NEXT_ITEM_WEIGHT] = next_item_weights(columns[fields["length"]], config["next_item_weighting"] or "target")
     return UserSequenceLoader(
-        user_training_sequences(dataset.inter_feat, fields), fields["length"], int(config["train_batch_size"]),
+        columns, fields["length"], int(config["train_batch_size"]),
         config["device"], seed=int(config["seed"]), length_buckets=int(config["length_buckets"] or 1),
         shuffle=bool(getattr(train_data, "shuffle", True)), rank=rank, world_size=world_size, dataset=dataset,
     )

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import torch
 from recbole.model.abstract_recommender import SequentialRecommender
 
-from recbole_elcrec.data.sequences import NEXT_ITEMS, TRAIN_MODES
+from recbole_elcrec.data.sequences import NEXT_ITEM_WEIGHT, NEXT_ITEMS, TRAIN_MODES
 from recbole_elcrec.model.augmentations import random_augment
 from recbole_elcrec.model.encoder import SequenceEncoder, behaviour_embedding, gather_last, longest_prefix
 from recbole_elcrec.model.losses import next_item_loss
@@ -81,15 +81,21 @@ class ContrastiveSequentialRecommender(SequentialRecommender):
         """The next-item loss of a batch from the encoder outputs ``hidden`` ``[B, l, H]``.
 
         Sequence mode: at every real position ``t``, predicting ``NEXT_ITEMS[:, t]`` (``[N, H]`` outputs
-        for the ``N`` real positions of the batch). Prefix mode: at each row's last position.
+        for the ``N`` real positions of the batch), each target weighted by its row's ``NEXT_ITEM_WEIGHT``
+        over ``B`` (the mean over the targets when the batch has no weights). Prefix mode: at each
+        row's last position, the mean over the rows.
         """
-        if NEXT_ITEMS in interaction:
-            targets = interaction[NEXT_ITEMS][:, : hidden.shape[1]]  # [B, l], 0 after each sequence
-            real = targets > 0
-            outputs, targets = hidden[real], targets[real]  # [N, H], [N]
-        else:
+        if NEXT_ITEMS not in interaction:
             outputs, targets = gather_last(hidden, interaction[self.ITEM_SEQ_LEN]), interaction[self.POS_ITEM_ID]
-        return next_item_loss(outputs, self.encoder.item_weights(self.n_items), targets, self.loss_type)
+            return next_item_loss(outputs, self.encoder.item_weights(self.n_items), targets, self.loss_type)
+        targets = interaction[NEXT_ITEMS][:, : hidden.shape[1]]  # [B, l], 0 after each sequence
+        real = targets > 0
+        row_weights = None
+        if NEXT_ITEM_WEIGHT in interaction:
+            per_row = interaction[NEXT_ITEM_WEIGHT] / targets.shape[0]  # [B]
+            row_weights = per_row.unsqueeze(1).expand_as(targets)[real]  # [N]
+        return next_item_loss(hidden[real], self.encoder.item_weights(self.n_items), targets[real], self.loss_type,
+                              row_weights)
 
     def predict(self, interaction) -> torch.Tensor:
         """``[B]`` scores of the candidate items in ``interaction``."""

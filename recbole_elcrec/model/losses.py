@@ -36,69 +36,81 @@ CE_CHUNK_ROWS = 32  # rows of logits per chunk: [32, n_items] stays in cache (fa
 
 
 class _ChunkedLinearCrossEntropy(torch.autograd.Function):
-    """Mean cross-entropy of ``hidden @ weight.T``, computed ``CE_CHUNK_ROWS`` rows at a time.
+    """``sum_i w_i CE_i`` over the rows of ``hidden @ weight.T``, computed ``CE_CHUNK_ROWS`` rows at a time.
 
     The full ``[N, n_items]`` logits are never written to memory: each chunk's logits, its share of
     the loss and both gradients are computed while the chunk is in cache, in the forward pass, and
     backward only scales the stored gradients. Same value and gradients as
-    ``F.cross_entropy(hidden @ weight.T, targets)``; about twice as fast on a CPU, where the logits'
-    memory traffic, not the arithmetic, bounds the plain form.
+    ``(F.cross_entropy(hidden @ weight.T, targets, reduction="none") * row_weights).sum()``; about twice
+    as fast on a CPU, where the logits' memory traffic, not the arithmetic, bounds the plain form.
     """
 
     @staticmethod
-    def forward(ctx, hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def forward(ctx, hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,
+                row_weights: torch.Tensor) -> torch.Tensor:
         grad_hidden = torch.empty_like(hidden)
         grad_weight = torch.zeros_like(weight)
         total = hidden.new_zeros(())
         with torch.autocast(hidden.device.type, enabled=False):  # float32 throughout, whatever the run's amp_dtype
-            _accumulate_chunks(hidden, weight, targets, total, grad_hidden, grad_weight)
-        scale = 1.0 / max(hidden.shape[0], 1)
+            _accumulate_chunks(hidden, weight, targets, row_weights, total, grad_hidden, grad_weight)
         ctx.save_for_backward(grad_hidden, grad_weight)
-        ctx.scale = scale
-        return total * scale
+        return total
 
     @staticmethod
-    def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
+    def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None, None]:
         grad_hidden, grad_weight = ctx.saved_tensors
-        scale = grad_output * ctx.scale
-        return grad_hidden * scale, grad_weight * scale, None
+        return grad_hidden * grad_output, grad_weight * grad_output, None, None
 
 
-def _accumulate_chunks(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, total: torch.Tensor,
-                       grad_hidden: torch.Tensor, grad_weight: torch.Tensor) -> None:
-    """Add each chunk's summed loss to ``total`` and its unscaled gradients to ``grad_hidden``/``grad_weight``."""
+def _accumulate_chunks(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, row_weights: torch.Tensor,
+                       total: torch.Tensor, grad_hidden: torch.Tensor, grad_weight: torch.Tensor) -> None:
+    """Add each chunk's weighted loss to ``total`` and its weighted gradients to ``grad_hidden``/``grad_weight``."""
     for start in range(0, hidden.shape[0], CE_CHUNK_ROWS):
         rows = hidden[start : start + CE_CHUNK_ROWS]  # [c, H]
         target = targets[start : start + CE_CHUNK_ROWS]  # [c]
+        row_weight = row_weights[start : start + CE_CHUNK_ROWS].unsqueeze(1)  # [c, 1]
         logits = rows @ weight.T  # [c, n_items]
         log_norm = torch.logsumexp(logits, dim=-1)  # [c]
-        total += (log_norm - logits.gather(1, target.unsqueeze(1)).squeeze(1)).sum()
+        total += ((log_norm - logits.gather(1, target.unsqueeze(1)).squeeze(1)) * row_weight.squeeze(1)).sum()
         residual = logits.sub_(log_norm.unsqueeze(1)).exp_()  # softmax, in place
         residual[torch.arange(len(target), device=target.device), target] -= 1.0  # softmax - one-hot
+        residual.mul_(row_weight)
         grad_hidden[start : start + CE_CHUNK_ROWS] = residual @ weight
         grad_weight.addmm_(residual.T, rows)
 
 
-def full_cross_entropy(hidden: torch.Tensor, item_weights: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean softmax cross-entropy over all items: ``hidden`` ``[N, H]``, ``item_weights`` ``[n_items, H]``."""
+def mean_weights(rows: torch.Tensor) -> torch.Tensor:
+    """``[N]`` weights ``1/N``: a weighted sum with them is the plain mean over the ``N`` rows."""
+    return rows.new_full((rows.shape[0],), 1.0 / max(rows.shape[0], 1), dtype=torch.float32)
+
+
+def full_cross_entropy(hidden: torch.Tensor, item_weights: torch.Tensor, targets: torch.Tensor,
+                       row_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Softmax cross-entropy over all items, ``sum_i w_i CE_i`` (the mean when ``row_weights`` is None).
+
+    ``hidden`` ``[N, H]``, ``item_weights`` ``[n_items, H]``, ``targets`` ``[N]``, ``row_weights`` ``[N]``.
+    """
+    row_weights = mean_weights(hidden) if row_weights is None else row_weights.float()
     if not torch.is_grad_enabled() or not (hidden.requires_grad or item_weights.requires_grad):
-        return F.cross_entropy(hidden @ item_weights.T, targets)
-    return _ChunkedLinearCrossEntropy.apply(hidden.float(), item_weights.float(), targets)
+        return (F.cross_entropy(hidden @ item_weights.T, targets, reduction="none") * row_weights).sum()
+    return _ChunkedLinearCrossEntropy.apply(hidden.float(), item_weights.float(), targets, row_weights)
 
 
 def next_item_loss(seq_output: torch.Tensor, item_weights: torch.Tensor, pos_items: torch.Tensor,
-                   loss_type: str) -> torch.Tensor:
+                   loss_type: str, row_weights: torch.Tensor | None = None) -> torch.Tensor:
     """Next-item loss: full-softmax cross-entropy (``CE``) or ``BCE`` with one uniform negative per target.
 
     ``seq_output`` is ``[N, H]`` (one row per predicted position), ``item_weights`` ``[n_items, H]`` (id 0 is
-    padding, never sampled), ``pos_items`` ``[N]``.
+    padding, never sampled), ``pos_items`` ``[N]``. The loss is ``sum_i w_i loss_i`` with ``row_weights``
+    ``[N]``, the mean over the rows when None.
     """
     if loss_type == "CE":
-        return full_cross_entropy(seq_output, item_weights, pos_items)
+        return full_cross_entropy(seq_output, item_weights, pos_items, row_weights)
+    row_weights = mean_weights(seq_output) if row_weights is None else row_weights
     neg_items = torch.randint(1, item_weights.shape[0], pos_items.shape, device=pos_items.device)
     pos_logits = (seq_output * item_weights[pos_items]).sum(-1)
     neg_logits = (seq_output * item_weights[neg_items]).sum(-1)
-    return F.softplus(-pos_logits).mean() + F.softplus(neg_logits).mean()
+    return ((F.softplus(-pos_logits) + F.softplus(neg_logits)) * row_weights).sum()
 
 
 def nearest_centre(embeddings: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:

@@ -81,6 +81,9 @@ def training_loader(config, train_data, model):
         if config["compile"]:
             compile_encoder(model, config["device"])
         return sequence_train_loader(config, train_data)
+    if (config["next_item_weighting"] or "target") != "target":
+        raise ValueError(f"next_item_weighting: {config['next_item_weighting']} needs train_mode: sequence; "
+                         "a prefix row holds one target, so with prefix rows every target weighs the same")
     return fast_train_loader(config, train_data, model) if config["fast_train"] else train_data
 
 

@@ -51,7 +51,7 @@ def test_integral_floats_become_integers_and_good_values_pass():
 
 @pytest.mark.parametrize(("key", "good", "bad"), [
     ("eval_protocol", "paper", "both"), ("train_mode", "prefix", "batch"), ("length_buckets", 4, 0),
-    ("position_alignment", "end", "middle"), ("time_cap_minutes", None, 0),
+    ("position_alignment", "end", "middle"), ("time_cap_minutes", None, 0), ("next_item_weighting", "user", "token"),
 ])
 def test_the_keys_of_the_new_evaluation_protocol_are_declared(key, good, bad):
     assert key in SCHEMA

@@ -2,10 +2,17 @@
 
 import pytest
 import torch
+from recbole.data.interaction import Interaction
 
 from recbole_elcrec.data.loaders import FastTrainingError
-from recbole_elcrec.data.sequences import NEXT_ITEMS, UserSequenceLoader, sequence_train_loader
-from tests.helpers import TINY_USERS, tiny_raw_sequences
+from recbole_elcrec.data.sequences import (
+    NEXT_ITEM_WEIGHT,
+    NEXT_ITEMS,
+    UserSequenceLoader,
+    next_item_weights,
+    sequence_train_loader,
+)
+from tests.helpers import TINY_USERS, tiny_overrides, tiny_raw_sequences
 
 
 def test_one_row_per_user_with_its_training_sequence_and_next_items(tiny_loaders, tiny_data_path):
@@ -68,3 +75,41 @@ def test_ranks_share_one_plan_and_run_the_same_number_of_steps():
 def test_bad_settings_are_named(options, message):
     with pytest.raises(FastTrainingError, match=message):
         make_loader([1, 2, 3], **options)
+
+
+def test_next_item_weights_hand_computed():
+    lengths = torch.tensor([1, 3])
+    assert next_item_weights(lengths, "target").tolist() == [0.5, 0.5]  # 1 / mean length (2)
+    assert next_item_weights(lengths, "user").tolist() == pytest.approx([1.0, 1 / 3])
+    with pytest.raises(ValueError, match="next_item_weighting must be one of"):
+        next_item_weights(lengths, "position")
+
+
+def epoch_loss(model, loader, weights: bool = True) -> float:
+    """The sum of the batch losses of one epoch (``weights=False``: without the loader's target weights)."""
+    total = 0.0
+    for batch in loader:
+        if not weights:
+            batch = Interaction({key: value for key, value in batch.interaction.items() if key != NEXT_ITEM_WEIGHT})
+        total += model.calculate_loss(batch).item()
+    return total
+
+
+@pytest.mark.parametrize("weighting", ["target", "user"])
+def test_epoch_objective_does_not_depend_on_the_length_buckets(tiny_data_path, tmp_path, weighting):
+    from recbole_elcrec.config import build_config
+    from recbole_elcrec.quick_start.run import build_model, load_data
+
+    config = build_config("SASRec", "tiny", [], tiny_overrides(tmp_path, tiny_data_path, train_batch_size=4,
+                                                                next_item_weighting=weighting))
+    _, train, _, _ = load_data(config)
+    model = build_model(config, train).eval()  # no dropout: every target's loss is fixed
+    with torch.no_grad():
+        model.encoder.item_embedding.weight.mul_(20)  # targets' losses far apart, as after training
+    config["length_buckets"] = 1
+    plain = epoch_loss(model, sequence_train_loader(config, train))
+    config["length_buckets"] = 3  # 20 users per bucket, 5 batches of 4 each
+    bucketed = epoch_loss(model, sequence_train_loader(config, train))
+    assert bucketed == pytest.approx(plain, rel=1e-5)
+    if weighting == "target":  # a plain mean per batch over-weights the targets of batches of short sequences
+        assert epoch_loss(model, sequence_train_loader(config, train), weights=False) != pytest.approx(plain, rel=1e-3)

@@ -107,3 +107,40 @@ def test_chunked_cross_entropy_matches_the_plain_one(monkeypatch):
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(plain_grads, chunked_grads, strict=True))
     with torch.no_grad():
         assert torch.allclose(losses.full_cross_entropy(hidden, weight, targets), plain, atol=1e-6)
+
+
+def test_weighted_cross_entropy_is_the_weighted_sum_of_the_rows(monkeypatch):
+    from recbole_elcrec.model import losses
+
+    monkeypatch.setattr(losses, "CE_CHUNK_ROWS", 4)
+    generator = torch.Generator().manual_seed(1)
+    hidden = torch.randn(9, 4, generator=generator, requires_grad=True)
+    weight = torch.randn(6, 4, generator=generator, requires_grad=True)
+    targets = torch.randint(0, 6, (9,), generator=generator)
+    row_weights = torch.rand(9, generator=generator)
+    plain = (torch.nn.functional.cross_entropy(hidden @ weight.T, targets, reduction="none") * row_weights).sum()
+    plain_grads = torch.autograd.grad(plain, (hidden, weight))
+    chunked = losses.full_cross_entropy(hidden, weight, targets, row_weights)
+    chunked_grads = torch.autograd.grad(chunked, (hidden, weight))
+    assert torch.allclose(plain, chunked, atol=1e-6)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(plain_grads, chunked_grads, strict=True))
+    with torch.no_grad():
+        assert torch.allclose(losses.full_cross_entropy(hidden, weight, targets, row_weights), plain, atol=1e-6)
+
+
+def test_weighted_bce_is_the_weighted_sum_and_no_weights_is_the_mean():
+    from recbole_elcrec.model.losses import next_item_loss
+
+    hidden = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    items = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, -1.0]])  # id 0 is padding, never a negative
+    targets = torch.tensor([1, 2])
+    torch.manual_seed(5)
+    negatives = torch.randint(1, 3, (2,))
+    per_row = [math.log1p(math.exp(-float(hidden[i] @ items[targets[i]]))) +
+               math.log1p(math.exp(float(hidden[i] @ items[negatives[i]]))) for i in range(2)]
+    torch.manual_seed(5)
+    weighted = next_item_loss(hidden, items, targets, "BCE", torch.tensor([0.25, 2.0]))
+    torch.manual_seed(5)
+    mean = next_item_loss(hidden, items, targets, "BCE")
+    assert weighted.item() == pytest.approx(0.25 * per_row[0] + 2.0 * per_row[1], rel=1e-6)
+    assert mean.item() == pytest.approx((per_row[0] + per_row[1]) / 2, rel=1e-6)

@@ -81,3 +81,9 @@ def test_a_resumed_runs_best_epoch_and_stop_reason_count_the_epochs_before_the_r
     watch(2, 0.3)
     assert watch.best_epoch() == 0 and watch.stop_reason(epochs=10) == "early stopping"
     assert ValidationWatch(None, False, lambda: 0.0, earlier=earlier).best_epoch() == 1  # smaller is better
+
+
+def test_user_weighting_needs_sequence_mode(tiny_data_path, tmp_path):
+    overrides = tiny_overrides(tmp_path, tiny_data_path, train_mode="prefix", next_item_weighting="user")
+    with pytest.raises(ValueError, match="next_item_weighting: user needs train_mode: sequence"):
+        run("SASRec", TINY_DATASET, overrides=overrides)
