@@ -68,13 +68,13 @@ def _accumulate_chunks(hidden: torch.Tensor, weight: torch.Tensor, targets: torc
     for start in range(0, hidden.shape[0], CE_CHUNK_ROWS):
         rows = hidden[start : start + CE_CHUNK_ROWS]  # [c, H]
         target = targets[start : start + CE_CHUNK_ROWS]  # [c]
-        row_weight = row_weights[start : start + CE_CHUNK_ROWS].unsqueeze(1)  # [c, 1]
+        row_weight = row_weights[start : start + CE_CHUNK_ROWS]  # [c]
         logits = rows @ weight.T  # [c, n_items]
         log_norm = torch.logsumexp(logits, dim=-1)  # [c]
-        total += ((log_norm - logits.gather(1, target.unsqueeze(1)).squeeze(1)) * row_weight.squeeze(1)).sum()
+        total += ((log_norm - logits.gather(1, target.unsqueeze(1)).squeeze(1)) * row_weight).sum()
         residual = logits.sub_(log_norm.unsqueeze(1)).exp_()  # softmax, in place
         residual[torch.arange(len(target), device=target.device), target] -= 1.0  # softmax - one-hot
-        residual.mul_(row_weight)
+        residual.mul_(row_weight.unsqueeze(1))
         grad_hidden[start : start + CE_CHUNK_ROWS] = residual @ weight
         grad_weight.addmm_(residual.T, rows)
 
