@@ -55,6 +55,12 @@ def command_parser(name: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def add_checkpoint_options(parser: argparse.ArgumentParser, written_by: str = "train") -> None:
+    """``--checkpoint`` (required) and ``--device``, for a command that loads a trained model."""
+    parser.add_argument("--checkpoint", required=True, help=f"a .pth written by {PROG} {written_by}")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the device of the training run)")
+
+
 def positive_int(text: str) -> int:
     """An argparse type: an integer >= 1, with a message naming the value otherwise."""
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from recbole_elcrec.commands import command_entry, command_parser, positive_int
+from recbole_elcrec.commands import add_checkpoint_options, command_entry, command_parser, positive_int
 from recbole_elcrec.quick_start.analyze import analyze
 from recbole_elcrec.utils.io import ensure_writable_dir
 
@@ -25,12 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Intent analysis of a trained model: per-user intents, cluster sizes, t-SNE, top items, "
         "and NMI/ARI against planted intents (--truth). The checkpoint's dataset files must still be at its data_path.",
     )
-    parser.add_argument("--checkpoint", required=True, help="a .pth written by recbole-elcrec train")
+    add_checkpoint_options(parser)
     parser.add_argument("--out", default="results/intents", help="output folder (default: results/intents)")
     parser.add_argument("--truth", help="CSV user_id,intent of planted intents (NAME.intents.csv): adds NMI and ARI")
     parser.add_argument("--max-points", type=_tsne_points, default=2000, help="users shown in the t-SNE plot (>= 5)")
     parser.add_argument("--top", type=positive_int, default=10, help="top items listed per intent")
-    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the device of the training run)")
     return parser
 
 

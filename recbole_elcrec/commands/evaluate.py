@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from recbole_elcrec.commands import command_entry, command_parser
+from recbole_elcrec.commands import add_checkpoint_options, command_entry, command_parser
 from recbole_elcrec.evaluation.protocol import PROTOCOLS
 from recbole_elcrec.quick_start.evaluate import evaluate_checkpoint
 
@@ -18,13 +18,12 @@ def build_parser() -> argparse.ArgumentParser:
         "RecBole's full-ranking evaluator, without training. The checkpoint's dataset files must still be at "
         "its data_path.",
     )
-    parser.add_argument("--checkpoint", required=True, help="a .pth written by recbole-elcrec train or convert")
+    add_checkpoint_options(parser, "train or convert")
     parser.add_argument("--protocol", choices=list(PROTOCOLS),
                         help="; ".join(f"{name}: {text}" for name, text in PROTOCOLS.items())
                         + " (default: the run's eval_protocol)")
     parser.add_argument("--json", action="store_true",
                         help='print only {"valid": {...}, "test": {...}, "protocol": ...} as JSON on stdout')
-    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the device of the training run)")
     return parser
 
 

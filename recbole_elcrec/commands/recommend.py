@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from recbole_elcrec.commands import command_entry, command_parser, positive_int
+from recbole_elcrec.commands import add_checkpoint_options, command_entry, command_parser, positive_int
 from recbole_elcrec.quick_start.recommend import recommend
 from recbole_elcrec.quick_start.restore import load_trained
 
@@ -21,10 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Top-k recommendations for given users from a trained checkpoint, in original ids, history "
         "excluded: one line per user, 'user<TAB>item item ...'.",
     )
-    parser.add_argument("--checkpoint", required=True, help="a .pth written by recbole-elcrec train")
+    add_checkpoint_options(parser)
     parser.add_argument("--users", required=True, help="comma-separated original user ids, e.g. 1,2,3")
     parser.add_argument("--topk", type=positive_int, default=10, help="items per user (default 10)")
-    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the device of the training run)")
     return parser
 
 
