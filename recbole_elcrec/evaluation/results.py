@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recbole_elcrec.evaluation.findings import what_the_numbers_say
+from recbole_elcrec.evaluation.findings import seeds_of, what_the_numbers_say
 from recbole_elcrec.evaluation.report import markdown_table
 from recbole_elcrec.evaluation.tables import mean_std, plot_ablation, quality_table
 from recbole_elcrec.utils.io import atomic_write_text
@@ -77,6 +77,11 @@ def _tests(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, fl
     return {row: [run["test_result"] for run in runs] for row, runs in rows.items() if runs}
 
 
+def _quality_table(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """Table 1 of these runs, its t-test pairing runs by seed."""
+    return quality_table(_tests(rows), {row: seeds_of(runs) for row, runs in rows.items()})[0]
+
+
 def mean_count(counts: list[int]) -> str:
     """The mean of whole counts (epochs): ``29`` when it is whole, ``28.5`` otherwise."""
     mean = float(np.mean(counts))
@@ -120,12 +125,12 @@ def quality_sections(rows: dict[str, list[dict[str, Any]]], what: str) -> list[s
     if converged:
         parts += [f"{what}: test metrics of runs ended by early stopping (mean ± std over seeds; bold best, "
                   "underlined runner-up; last row: two-sided paired t-test of best vs runner-up over seeds):\n\n",
-                  markdown_table(quality_table(_tests(converged))[0])]
+                  markdown_table(_quality_table(converged))]
     else:
         parts.append(f"{what}: no run has converged (ended by early stopping) yet.\n")
     if capped:
         parts += [f"\n{what}, runs that did **not** converge (ended by a time or epoch cap; not comparable with "
-                  "converged runs):\n\n", markdown_table(quality_table(_tests(capped))[0])]
+                  "converged runs):\n\n", markdown_table(_quality_table(capped))]
     return parts
 
 

@@ -38,11 +38,14 @@ def paired_p_value(first: list[float], second: list[float]) -> float:
     return float(ttest_rel(first, second).pvalue)
 
 
-def quality_table(results: Mapping[str, list[dict[str, float]]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def quality_table(results: Mapping[str, list[dict[str, float]]],
+                  seeds: Mapping[str, list[int]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Table 1: mean ± std of each test metric per row (the mean alone for one run), best in bold, runner-up underlined.
 
-    ``results`` maps a row name to its per-seed test metrics. Returns the Markdown-ready table and a
-    numeric one (means, stds and the paired t-test p-value of best vs runner-up per metric).
+    ``results`` maps a row name to its per-seed test metrics; ``seeds``, when given, to the seeds of those
+    runs in the same order: best and runner-up are then t-tested only when they ran the same seeds (pairing
+    one row's seed 2021 with another's seed 2022 would be no paired test). Returns the Markdown-ready table
+    and a numeric one (means, stds and the paired t-test p-value of best vs runner-up per metric).
     """
     numeric = []
     for name, runs in results.items():
@@ -62,8 +65,9 @@ def quality_table(results: Mapping[str, list[dict[str, float]]]) -> tuple[pd.Dat
             cell = f"{mean:.4f} ± {std:.4f}" if runs > 1 else f"{mean:.4f}"
             cells.append(f"**{cell}**" if name == best else f"<u>{cell}</u>" if name == runner_up else cell)
         shown[METRIC_NAMES[metric]] = cells
+        paired = runner_up is not None and (seeds is None or seeds[best] == seeds[runner_up])
         p_value = paired_p_value([r[metric] for r in results[best]], [r[metric] for r in results[runner_up]]) \
-            if runner_up else float("nan")
+            if paired else float("nan")
         numeric_frame.loc[numeric_frame["model"] == best, f"{metric}_p_vs_runner_up"] = p_value
         p_values[METRIC_NAMES[metric]] = "n/a" if np.isnan(p_value) else f"{p_value:.3g}"
     shown = pd.concat([shown, pd.DataFrame([p_values])], ignore_index=True)

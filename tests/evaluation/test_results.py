@@ -30,6 +30,18 @@ def test_table_1_holds_converged_runs_only_and_capped_runs_stand_apart(tmp_path)
     assert "| SASRec | 3 | 10.0 ± 0.0 | 30 | 20.0 | 10 | 3.3 | early stopping | test CPU |" in capped
 
 
+def test_rows_that_ran_other_seeds_are_not_t_tested_against_each_other(tmp_path):
+    # two runs each, but ELCRec ran seeds 2020-2021 and SASRec 2021-2022: pairing them by position would
+    # compare ELCRec's 2020 with SASRec's 2021, so the p-value must be n/a, not a number
+    for seed, ndcg in ((2020, 0.30), (2021, 0.32)):
+        write_record(tmp_path, "ELCRec", seed, ndcg)
+    for seed, ndcg in ((2021, 0.20), (2022, 0.25)):
+        write_record(tmp_path, "SASRec", seed, ndcg)
+    table_1 = write_tables_report(tmp_path).read_text()
+    assert "| p (best vs runner-up) |  | n/a | n/a | n/a | n/a |" in table_1
+    assert "no paired t-test (the two rows do not have the same seeds)" in table_1
+
+
 def test_groups_by_dataset_protocol_and_loss(tmp_path):
     write_record(tmp_path, "ELCRec", 2020, 0.3)
     write_record(tmp_path, "ELCRec", 2020, 0.2, loss="BCE")

@@ -34,6 +34,14 @@ def test_p_value_is_scipys_paired_t_test():
     assert shown.iloc[-1]["HR@20"] == "n/a"  # identical values: no variance to test
 
 
+def test_best_and_runner_up_are_t_tested_only_on_the_same_seeds():
+    same = {name: [2020, 2021, 2022] for name in FIXED}
+    expected = ttest_rel([0.30, 0.32, 0.31], [0.20, 0.23, 0.19]).pvalue
+    assert tables.quality_table(FIXED, same)[0].iloc[-1]["HR@5"] == f"{expected:.3g}"
+    other = {**same, "B": [2021, 2022, 2023]}
+    assert tables.quality_table(FIXED, other)[0].iloc[-1]["HR@5"] == "n/a"
+
+
 def test_single_seed_has_no_p_value():
     assert tables.paired_p_value([0.1], [0.2]) != tables.paired_p_value([0.1], [0.2])  # NaN
 
