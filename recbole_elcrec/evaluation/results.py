@@ -12,7 +12,7 @@ import pandas as pd
 
 from recbole_elcrec.evaluation.findings import seeds_of, what_the_numbers_say
 from recbole_elcrec.evaluation.report import markdown_table
-from recbole_elcrec.evaluation.tables import mean_std, plot_ablation, quality_table
+from recbole_elcrec.evaluation.tables import mean_std, plot_test_metrics, quality_table
 from recbole_elcrec.utils.io import atomic_write_text
 
 ABLATION_PREFIX = "ablation-"
@@ -138,7 +138,8 @@ def section(dataset: str, protocol: str, loss: str, rows: dict[str, list[dict[st
             draw: bool = True) -> str:
     """The Markdown of one (dataset, protocol, loss): Table 1 of converged runs, capped runs, timing, ablation.
 
-    The ablation chart is linked as ``figure_dir/ablation-...png`` and drawn there when ``draw``.
+    The charts of Table 1 and of the ablation are linked as ``figure_dir/table1-...png`` and
+    ``figure_dir/ablation-...png`` and drawn there when ``draw``.
     """
     models = {row: runs for row, runs in rows.items() if not row.startswith(ABLATION_PREFIX)}
     parts = [f"### {dataset}: {protocol} protocol, {loss} next-item loss\n\n"]
@@ -146,6 +147,8 @@ def section(dataset: str, protocol: str, loss: str, rows: dict[str, list[dict[st
     converged_models, _ = split_by_convergence(models)
     if converged_models:
         parts += ["\n", what_the_numbers_say(converged_models, loss)]
+        parts += chart(converged_models, figure_dir / f"table1-{dataset}-{protocol}-{loss}.png",
+                       f"Table 1, {dataset}, {protocol} protocol, {loss} (converged runs)", draw)
     parts += ["\nTraining time of every run above:\n\n", markdown_table(timing_rows(models))]
     ablation = {name: rows.get(name if name == "ELCRec" else ABLATION_PREFIX + name, []) for name in ABLATION_ROWS}
     if any(ablation[name] for name in ABLATION_ROWS[:-1]):
@@ -153,11 +156,16 @@ def section(dataset: str, protocol: str, loss: str, rows: dict[str, list[dict[st
                                            "Figure 4 ablation (baseline: neither CCL nor ELCM)")
         converged, _ = split_by_convergence(ablation)
         if converged:
-            figure = figure_dir / f"ablation-{dataset}-{protocol}-{loss}.png"
-            if draw:
-                plot_ablation(_tests(converged), figure, f"ELCRec ablation, {dataset}, {loss} (converged runs)")
-            parts.append(f"\n![ELCRec ablation on {dataset}]({figure.as_posix()})\n")
+            parts += chart(converged, figure_dir / f"ablation-{dataset}-{protocol}-{loss}.png",
+                           f"ELCRec ablation, {dataset}, {loss} (converged runs)", draw)
     return "".join(parts)
+
+
+def chart(converged: dict[str, list[dict[str, Any]]], figure: Path, title: str, draw: bool) -> list[str]:
+    """The Markdown link to the bar chart of these converged rows at ``figure``, drawn there when ``draw``."""
+    if draw:
+        plot_test_metrics(_tests(converged), figure, title)
+    return [f"\n![{title}]({figure.as_posix()})\n"]
 
 
 def render_tables(root: str | Path, draw: bool = False) -> str:

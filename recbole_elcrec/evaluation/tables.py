@@ -1,4 +1,4 @@
-"""Result tables of a comparison: Table 1 (mean ± std, best and runner-up, paired t-test), timing, ablation chart."""
+"""Result tables of a comparison: Table 1 (mean ± std, best and runner-up, paired t-test), timing, their charts."""
 
 from __future__ import annotations
 
@@ -94,18 +94,20 @@ def timing_table(records: Mapping[str, list[dict[str, Any]]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_ablation(results: Mapping[str, list[dict[str, float]]], path: Path, title: str) -> Path:
-    """Grouped bars of mean test metrics per ablation row (paper Figure 4)."""
+def plot_test_metrics(results: Mapping[str, list[dict[str, float]]], path: Path, title: str) -> Path:
+    """Grouped bars of each row's mean test metrics, std over seeds as error bars (Table 1, paper Figure 4)."""
     plt = pyplot()
     names = list(results)
     width = 0.8 / len(names)
-    figure, axis = plt.subplots(figsize=(7, 3.8))
+    figure, axis = plt.subplots(figsize=(max(7.0, 1.2 * len(names) + 3), 3.8))
     for index, name in enumerate(names):
-        heights = [mean_std([run[metric] for run in results[name]])[0] for metric in METRICS]
-        axis.bar(np.arange(len(METRICS)) + index * width, heights, width, label=name)
+        means, stds = zip(*(mean_std([run[metric] for run in results[name]]) for metric in METRICS), strict=True)
+        runs = len(results[name])
+        axis.bar(np.arange(len(METRICS)) + index * width, means, width, yerr=stds if runs > 1 else None,
+                 capsize=3, label=f"{name} ({runs} run{'s' * (runs > 1)})")
     axis.set_xticks(np.arange(len(METRICS)) + width * (len(names) - 1) / 2, [METRIC_NAMES[m] for m in METRICS])
-    axis.set_ylabel("test metric")
+    axis.set_ylabel("test metric (mean, ± std over seeds)")
     axis.set_title(title)
-    axis.legend()
+    axis.legend(fontsize="small")
     figure.tight_layout()
     return save_figure(figure, path)

@@ -6,6 +6,7 @@ import pytest
 
 from recbole_elcrec.evaluation.results import RecordError, record_path, write_tables_report
 from tests.evaluation.test_tables import metrics
+from tests.helpers import assert_png
 
 
 def write_record(root, row, seed, ndcg, stop="early stopping", loss="CE", dataset="beauty"):
@@ -40,6 +41,19 @@ def test_rows_that_ran_other_seeds_are_not_t_tested_against_each_other(tmp_path)
     table_1 = write_tables_report(tmp_path).read_text()
     assert "| p (best vs runner-up) |  | n/a | n/a | n/a | n/a |" in table_1
     assert "no paired t-test (the two rows do not have the same seeds)" in table_1
+
+
+def test_table_1_and_the_ablation_get_a_chart_of_their_converged_runs(tmp_path):
+    for seed in (2020, 2021):
+        write_record(tmp_path, "ELCRec", seed, 0.30 + seed % 2 / 100)
+        write_record(tmp_path, "ablation-baseline", seed, 0.20)
+    write_record(tmp_path, "GRU4Rec", 2020, 0.9, stop="time cap")
+    text = write_tables_report(tmp_path).read_text()
+    for name in ("table1", "ablation"):
+        figure = tmp_path / f"{name}-beauty-paper-CE.png"
+        assert_png(figure)
+        assert f"]({figure.as_posix()})" in text
+    assert text.count("![") == 2
 
 
 def test_groups_by_dataset_protocol_and_loss(tmp_path):
