@@ -49,7 +49,7 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
     runs = len(scores[model])
     evidence = (f"paired t-test over {runs} seeds p = {p_value:.3g}" if not np.isnan(p_value)
                 else "one seed each, so no significance test yet" if runs == 1 and len(others[strongest]) == 1
-                else "no paired t-test (the two rows do not have the same seeds)")
+                else "no paired t-test: the two rows ran different seeds")
     sentence = (f"{model} {verdict} the strongest baseline, {strongest}: {name} {mine:.4f} vs {theirs:.4f} "
                 f"({change:+.4f}, {change / theirs:+.1%}; {evidence}).")
     same_seeds = [row for row in others if seeds_of(rows[row]) == seeds_of(rows[model])]

@@ -40,7 +40,7 @@ def test_rows_that_ran_other_seeds_are_not_t_tested_against_each_other(tmp_path)
         write_record(tmp_path, "SASRec", seed, ndcg)
     table_1 = write_tables_report(tmp_path).read_text()
     assert "| p (best vs runner-up) |  | n/a | n/a | n/a | n/a |" in table_1
-    assert "no paired t-test (the two rows do not have the same seeds)" in table_1
+    assert "no paired t-test: the two rows ran different seeds" in table_1
 
 
 def test_table_1_and_the_ablation_get_a_chart_of_their_converged_runs(tmp_path):
