@@ -47,12 +47,14 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
     verdict = "beats" if change > 0 else "does **not** beat"
     name = METRIC_NAMES[HEADLINE]
     runs = len(scores[model])
+    same_seeds = [row for row in others if seeds_of(rows[row]) == seeds_of(rows[model])]
     evidence = (f"paired t-test over {runs} seeds p = {p_value:.3g}" if not np.isnan(p_value)
                 else "one seed each, so no significance test yet" if runs == 1 and len(others[strongest]) == 1
+                else "no paired t-test: the differences have no variance" if strongest in same_seeds
                 else "no paired t-test: the two rows ran different seeds")
     sentence = (f"{model} {verdict} the strongest baseline, {strongest}: {name} {mine:.4f} vs {theirs:.4f} "
                 f"({change:+.4f}, {change / theirs:+.1%}; {evidence}).")
-    same_seeds = [row for row in others if seeds_of(rows[row]) == seeds_of(rows[model])]
+    same_seeds = [row for row in same_seeds if row != strongest]
     if np.isnan(p_value) and runs > 1 and same_seeds:
         baseline = max(same_seeds, key=lambda row: np.mean(others[row]))
         _, theirs, change, p_value = margin(rows, model, baseline)

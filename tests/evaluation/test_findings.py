@@ -41,6 +41,11 @@ def test_a_strongest_row_of_other_seeds_is_joined_by_the_strongest_with_the_same
                              "+23.4%; paired t-test p = 0.00822).")
 
 
+def test_equal_seeds_without_variance_are_not_called_different_seeds():
+    sentence = comparison_with_strongest({"ELCRec": runs(0.050, 0.060), "SASRec": runs(0.040, 0.050)})
+    assert sentence.endswith("(+0.0100, +22.2%; no paired t-test: the differences have no variance).")
+
+
 @pytest.mark.parametrize(("scores", "expected"), [
     ((0.05, 0.04, 0.03, 0.02), "holds in the BCE regime: measured ELCRec 0.0500 > ICLRec 0.0400 > CL4SRec 0.0300 > "
                                "SASRec 0.0200 (NDCG@5)."),
