@@ -22,10 +22,10 @@ def seeds_of(runs: list[dict[str, Any]]) -> list[int]:
     return [run.get("seed") for run in runs]
 
 
-def margin(rows: dict[str, list[dict[str, Any]]], model: str, baseline: str) -> tuple[float, float, float, float]:
-    """``model``'s and ``baseline``'s mean headline score, the difference, and the paired t-test p-value
-    (NaN unless both rows ran the same seeds)."""
-    scores = headline_scores(rows)
+def margin(rows: dict[str, list[dict[str, Any]]], scores: dict[str, list[float]], model: str,
+           baseline: str) -> tuple[float, float, float, float]:
+    """``model``'s and ``baseline``'s mean headline score (``scores``), the difference, and the paired t-test
+    p-value (NaN unless both rows ran the same seeds)."""
     mine, theirs = float(np.mean(scores[model])), float(np.mean(scores[baseline]))
     paired = seeds_of(rows[model]) == seeds_of(rows[baseline])
     p_value = paired_p_value(scores[model], scores[baseline]) if paired else float("nan")
@@ -43,7 +43,7 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
     if model not in scores or not others:
         return f"{model} against the baselines: not enough converged runs yet."
     strongest = max(others, key=lambda row: np.mean(others[row]))
-    mine, theirs, change, p_value = margin(rows, model, strongest)
+    mine, theirs, change, p_value = margin(rows, scores, model, strongest)
     verdict = "beats" if change > 0 else "does **not** beat"
     name = METRIC_NAMES[HEADLINE]
     runs = len(scores[model])
@@ -54,10 +54,10 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
                 else "no paired t-test: the two rows ran different seeds")
     sentence = (f"{model} {verdict} the strongest baseline, {strongest}: {name} {mine:.4f} vs {theirs:.4f} "
                 f"({change:+.4f}, {change / theirs:+.1%}; {evidence}).")
-    same_seeds = [row for row in same_seeds if row != strongest]
-    if np.isnan(p_value) and runs > 1 and same_seeds:
-        baseline = max(same_seeds, key=lambda row: np.mean(others[row]))
-        _, theirs, change, p_value = margin(rows, model, baseline)
+    paired_alternatives = [row for row in same_seeds if row != strongest]
+    if np.isnan(p_value) and runs > 1 and paired_alternatives:
+        baseline = max(paired_alternatives, key=lambda row: np.mean(others[row]))
+        _, theirs, change, p_value = margin(rows, scores, model, baseline)
         tested = f"p = {p_value:.3g}" if not np.isnan(p_value) else "no variance to test"
         sentence += (f" Against {baseline}, the strongest baseline with the same {runs} seeds: {theirs:.4f} "
                      f"({change:+.4f}, {change / theirs:+.1%}; paired t-test {tested}).")
