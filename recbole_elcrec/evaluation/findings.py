@@ -12,24 +12,22 @@ HEADLINE = "ndcg@5"  # the metric the paper leads with
 PAPER_ORDER = ("ELCRec", "ICLRec", "CL4SRec", "SASRec")  # the paper's Table 1 ordering on Beauty, best first
 
 
-def headline_scores(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[float]]:
-    """The headline metric of every run per row (converged runs only are passed in)."""
-    return {row: [run["test_result"][HEADLINE] for run in runs] for row, runs in rows.items() if runs}
+def headline_scores(rows: dict[str, list[dict[str, Any]]]) -> dict[str, dict[int, float]]:
+    """The headline metric of every run per row, keyed by the run's seed (converged runs only are passed in)."""
+    return {row: {run["seed"]: run["test_result"][HEADLINE] for run in runs} for row, runs in rows.items()
+            if runs}
 
 
-def seeds_of(runs: list[dict[str, Any]]) -> list[int]:
-    """The seeds of a row's runs, in record order (a paired test needs the same seeds in the same order)."""
-    return [run.get("seed") for run in runs]
+def mean_score(by_seed: dict[int, float]) -> float:
+    """The mean of one row's headline scores over its seeds."""
+    return float(np.mean(list(by_seed.values())))
 
 
-def margin(rows: dict[str, list[dict[str, Any]]], scores: dict[str, list[float]], model: str,
-           baseline: str) -> tuple[float, float, float, float]:
-    """``model``'s and ``baseline``'s mean headline score (``scores``), the difference, and the paired t-test
-    p-value (NaN unless both rows ran the same seeds)."""
-    mine, theirs = float(np.mean(scores[model])), float(np.mean(scores[baseline]))
-    paired = seeds_of(rows[model]) == seeds_of(rows[baseline])
-    p_value = paired_p_value(scores[model], scores[baseline]) if paired else float("nan")
-    return mine, theirs, mine - theirs, p_value
+def margin(scores: dict[str, dict[int, float]], model: str, baseline: str) -> tuple[float, float, float, float]:
+    """``model``'s and ``baseline``'s mean headline score (``scores``, by seed), the difference, and the paired
+    t-test p-value (NaN unless both rows ran the same seeds)."""
+    mine, theirs = mean_score(scores[model]), mean_score(scores[baseline])
+    return mine, theirs, mine - theirs, paired_p_value(scores[model], scores[baseline])
 
 
 def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str = "ELCRec") -> str:
@@ -42,12 +40,12 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
     others = {row: values for row, values in scores.items() if row != model}
     if model not in scores or not others:
         return f"{model} against the baselines: not enough converged runs yet."
-    strongest = max(others, key=lambda row: np.mean(others[row]))
-    mine, theirs, change, p_value = margin(rows, scores, model, strongest)
+    strongest = max(others, key=lambda row: mean_score(others[row]))
+    mine, theirs, change, p_value = margin(scores, model, strongest)
     verdict = "beats" if change > 0 else "does **not** beat"
     name = METRIC_NAMES[HEADLINE]
     runs = len(scores[model])
-    same_seeds = [row for row in others if seeds_of(rows[row]) == seeds_of(rows[model])]
+    same_seeds = [row for row in others if others[row].keys() == scores[model].keys()]
     evidence = (f"paired t-test over {runs} seeds p = {p_value:.3g}" if not np.isnan(p_value)
                 else "one seed each, so no significance test yet" if runs == 1 and len(others[strongest]) == 1
                 else "no paired t-test: the differences have no variance" if strongest in same_seeds
@@ -56,8 +54,8 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
                 f"({change:+.4f}, {change / theirs:+.1%}; {evidence}).")
     paired_alternatives = [row for row in same_seeds if row != strongest]
     if np.isnan(p_value) and runs > 1 and paired_alternatives:
-        baseline = max(paired_alternatives, key=lambda row: np.mean(others[row]))
-        _, theirs, change, p_value = margin(rows, scores, model, baseline)
+        baseline = max(paired_alternatives, key=lambda row: mean_score(others[row]))
+        _, theirs, change, p_value = margin(scores, model, baseline)
         tested = f"p = {p_value:.3g}" if not np.isnan(p_value) else "no variance to test"
         sentence += (f" Against {baseline}, the strongest baseline with the same {runs} seeds: {theirs:.4f} "
                      f"({change:+.4f}, {change / theirs:+.1%}; paired t-test {tested}).")
@@ -72,8 +70,8 @@ def paper_ordering(rows: dict[str, list[dict[str, Any]]], loss: str) -> str:
     if missing:
         return f"The paper's ordering ({paper}) cannot be checked in the {loss} regime yet: no converged run of " \
                f"{', '.join(missing)}."
-    measured = sorted(PAPER_ORDER, key=lambda model: np.mean(scores[model]), reverse=True)
-    shown = " > ".join(f"{model} {np.mean(scores[model]):.4f}" for model in measured)
+    measured = sorted(PAPER_ORDER, key=lambda model: mean_score(scores[model]), reverse=True)
+    shown = " > ".join(f"{model} {mean_score(scores[model]):.4f}" for model in measured)
     holds = "holds" if tuple(measured) == PAPER_ORDER else "does **not** hold"
     return f"The paper's ordering ({paper}) {holds} in the {loss} regime: measured {shown} ({METRIC_NAMES[HEADLINE]})."
 

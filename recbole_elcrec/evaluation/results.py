@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recbole_elcrec.evaluation.findings import seeds_of, what_the_numbers_say
+from recbole_elcrec.evaluation.findings import what_the_numbers_say
 from recbole_elcrec.evaluation.report import markdown_table
 from recbole_elcrec.evaluation.tables import mean_std, plot_test_metrics, quality_table
 from recbole_elcrec.utils.io import atomic_write_text
@@ -18,7 +18,7 @@ from recbole_elcrec.utils.io import atomic_write_text
 ABLATION_PREFIX = "ablation-"
 ABLATION_ROWS = ("baseline", "+CCL", "+ELCM", "ELCRec")  # the paper's Figure 4; ELCRec is the full model's row
 TABLES_FILE = "tables.md"
-RECORD_KEYS = ("dataset", "eval_protocol", "loss", "row", "test_result")  # what every table reads from a record
+RECORD_KEYS = ("dataset", "eval_protocol", "loss", "row", "seed", "test_result")  # what every table reads
 
 
 def row_file_stem(row: str) -> str:
@@ -75,6 +75,11 @@ def group_records(records: list[dict[str, Any]]) -> dict[tuple[str, str, str], d
 
 def _tests(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, float]]]:
     return {row: [run["test_result"] for run in runs] for row, runs in rows.items() if runs}
+
+
+def seeds_of(runs: list[dict[str, Any]]) -> list[int]:
+    """The seeds of a row's runs, in record order (the t-test of Table 1 pairs runs by seed)."""
+    return [run["seed"] for run in runs]
 
 
 def _quality_table(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +28,21 @@ def best_and_runner_up(means: Mapping[str, float]) -> tuple[str | None, str | No
     return (ranked[0] if ranked else None), (ranked[1] if len(ranked) > 1 else None)
 
 
-def paired_p_value(first: list[float], second: list[float]) -> float:
-    """Two-sided paired t-test p-value over seeds (NaN with fewer than two pairs or no variance)."""
-    if len(first) < 2 or len(first) != len(second):
+def paired_p_value(first: Mapping[Hashable, float], second: Mapping[Hashable, float]) -> float:
+    """Two-sided paired t-test p-value over seeds, each value keyed by the seed of its run.
+
+    Runs are paired by seed, so only rows that ran the same seeds are tested (one row's seed 2021 against
+    another's seed 2022 would be no paired test); NaN when they did not, with fewer than two seeds, or when
+    the differences have no variance.
+    """
+    if len(first) < 2 or first.keys() != second.keys():
         return float("nan")
-    differences = np.asarray(first) - np.asarray(second)
+    seeds = sorted(first)
+    mine, theirs = [first[seed] for seed in seeds], [second[seed] for seed in seeds]
+    differences = np.asarray(mine) - np.asarray(theirs)
     if np.allclose(differences, differences[0]):
         return float("nan")
-    return float(ttest_rel(first, second).pvalue)
+    return float(ttest_rel(mine, theirs).pvalue)
 
 
 def quality_table(results: Mapping[str, list[dict[str, float]]],
@@ -43,10 +50,14 @@ def quality_table(results: Mapping[str, list[dict[str, float]]],
     """Table 1: mean ± std of each test metric per row (the mean alone for one run), best in bold, runner-up underlined.
 
     ``results`` maps a row name to its per-seed test metrics; ``seeds``, when given, to the seeds of those
-    runs in the same order: best and runner-up are then t-tested only when they ran the same seeds (pairing
-    one row's seed 2021 with another's seed 2022 would be no paired test). Returns the Markdown-ready table
-    and a numeric one (means, stds and the paired t-test p-value of best vs runner-up per metric).
+    runs in the same order (without it, runs are paired by position): best and runner-up are t-tested by
+    ``paired_p_value``. Returns the Markdown-ready table and a numeric one (means, stds and the paired
+    t-test p-value of best vs runner-up per metric).
     """
+    def by_seed(name: str, metric: str) -> dict[Hashable, float]:
+        keys = seeds[name] if seeds is not None else range(len(results[name]))
+        return {key: run[metric] for key, run in zip(keys, results[name], strict=True)}
+
     numeric = []
     for name, runs in results.items():
         row = {"model": name, "runs": len(runs)}
@@ -65,9 +76,7 @@ def quality_table(results: Mapping[str, list[dict[str, float]]],
             cell = f"{mean:.4f} ± {std:.4f}" if runs > 1 else f"{mean:.4f}"
             cells.append(f"**{cell}**" if name == best else f"<u>{cell}</u>" if name == runner_up else cell)
         shown[METRIC_NAMES[metric]] = cells
-        paired = runner_up is not None and (seeds is None or seeds[best] == seeds[runner_up])
-        p_value = paired_p_value([r[metric] for r in results[best]], [r[metric] for r in results[runner_up]]) \
-            if paired else float("nan")
+        p_value = paired_p_value(by_seed(best, metric), by_seed(runner_up, metric)) if runner_up else float("nan")
         numeric_frame.loc[numeric_frame["model"] == best, f"{metric}_p_vs_runner_up"] = p_value
         p_values[METRIC_NAMES[metric]] = "n/a" if np.isnan(p_value) else f"{p_value:.3g}"
     shown = pd.concat([shown, pd.DataFrame([p_values])], ignore_index=True)

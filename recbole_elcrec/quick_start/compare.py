@@ -152,7 +152,7 @@ def run_grid(rows: Mapping[str, tuple[str, dict[str, Any]]], dataset: str, seeds
     for name, seed, model, settings, path, fingerprint, record in tqdm(plan, desc="Runs", ncols=100):
         if record is None:
             record = {**runner(model, dataset, seed, config_files, settings), "row": name, "loss": loss,
-                      "fingerprint": fingerprint}
+                      "seed": seed, "fingerprint": fingerprint}
             atomic_write_json(path, record)
         results[name].append(record)
     return results

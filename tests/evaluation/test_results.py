@@ -80,7 +80,7 @@ def test_a_results_file_of_train_in_the_records_folder_is_named_not_a_key_error(
     stray = tmp_path / "beauty" / "paper" / "ELCRec-beauty-Nov-25.json"  # what `train` writes beside a checkpoint
     stray.write_text(json.dumps({"model": "ELCRec", "dataset": "beauty", "eval_protocol": "paper",
                                  "test_result": metrics(0.3)}))
-    with pytest.raises(RecordError, match=r"ELCRec-beauty-Nov-25.json lacks 'loss', 'row': it is not a run record"):
+    with pytest.raises(RecordError, match=r"Nov-25.json lacks 'loss', 'row', 'seed': it is not a run record"):
         write_tables_report(tmp_path)
 
 

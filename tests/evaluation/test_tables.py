@@ -1,5 +1,7 @@
 """Result tables: best and runner-up marked, paired t-test, timing over seeds."""
 
+import math
+
 import pytest
 from scipy.stats import ttest_rel
 
@@ -42,8 +44,19 @@ def test_best_and_runner_up_are_t_tested_only_on_the_same_seeds():
     assert tables.quality_table(FIXED, other)[0].iloc[-1]["HR@5"] == "n/a"
 
 
-def test_single_seed_has_no_p_value():
-    assert tables.paired_p_value([0.1], [0.2]) != tables.paired_p_value([0.1], [0.2])  # NaN
+def test_runs_are_paired_by_seed_not_by_position():
+    expected = ttest_rel([0.30, 0.32, 0.31], [0.20, 0.23, 0.19]).pvalue
+    shuffled = {2022: 0.19, 2020: 0.20, 2021: 0.23}
+    assert tables.paired_p_value({2020: 0.30, 2021: 0.32, 2022: 0.31}, shuffled) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ({2020: 0.1}, {2020: 0.2}),  # one seed
+    ({2020: 0.1, 2021: 0.3}, {2021: 0.2, 2022: 0.5}),  # other seeds: no pairs
+    ({2020: 0.1, 2021: 0.3}, {2020: 0.0, 2021: 0.2}),  # the same difference on every seed: no variance
+])
+def test_no_p_value_without_two_varying_pairs_of_the_same_seeds(first, second):
+    assert math.isnan(tables.paired_p_value(first, second))
 
 
 def test_timing_table_mean_and_std_over_seeds():
