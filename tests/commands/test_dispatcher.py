@@ -1,6 +1,7 @@
 """The one entry point: ``recbole-elcrec <command>`` lists, documents and dispatches every command."""
 
 import importlib
+import json
 import runpy
 import subprocess
 import sys
@@ -64,6 +65,18 @@ def test_python_m_runs_a_command():
                           timeout=120, cwd=REPO_ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"usage: {PROG} train ") and "--key=value" in done.stdout
+
+
+def test_python_m_recbole_elcrec_compare_rebuilds_the_tables_without_training(tmp_path):
+    record = {"dataset": "beauty", "eval_protocol": "paper", "row": "ELCRec", "loss": "CE", "seed": 2020,
+              "converged": True, "train_seconds": 60.0, "epochs_run": 2,
+              "test_result": {"hit@5": 0.3, "hit@20": 0.5, "ndcg@5": 0.2, "ndcg@20": 0.25}}
+    (tmp_path / "beauty" / "paper").mkdir(parents=True)
+    (tmp_path / "beauty" / "paper" / "ELCRec-CE-seed2020.json").write_text(json.dumps(record))
+    done = subprocess.run([sys.executable, "-m", "recbole_elcrec.compare", "--tables", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "| ELCRec | 1 | **0.3000** | **0.5000** | **0.2000** | **0.2500** |" in (tmp_path / "tables.md").read_text()
 
 
 def test_top_level_help_imports_neither_torch_nor_recbole_nor_ray():
