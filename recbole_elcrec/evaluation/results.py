@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,14 @@ def mean_count(counts: list[int]) -> str:
     return f"{mean:.0f}" if mean.is_integer() else f"{mean:.1f}"
 
 
+def hardware_of(runs: list[dict[str, Any]]) -> str:
+    """The machines a row's runs trained on, each with its number of runs when they differ."""
+    machines = Counter(run.get("hardware", run.get("device", "?")) for run in runs)
+    if len(machines) == 1:
+        return next(iter(machines))
+    return "; ".join(f"{machine} ({count} run{'s' * (count > 1)})" for machine, count in sorted(machines.items()))
+
+
 def timing_rows(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
     """Per row: runs, training minutes, epochs, seconds per epoch, best epoch, minutes to it, why runs stopped."""
     table = []
@@ -109,7 +117,7 @@ def timing_rows(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
             "epochs": mean_count(epochs), "s / epoch": f"{np.mean(per_epoch):.1f}" if per_epoch else "n/a",
             "best epoch": mean_count(best) if best else "n/a",
             "minutes to best": f"{np.mean(to_best):.1f}" if to_best else "n/a",
-            "stopped by": ", ".join(reasons), "hardware": runs[0].get("hardware", runs[0].get("device", "?")),
+            "stopped by": ", ".join(reasons), "hardware": hardware_of(runs),
         })
     return pd.DataFrame(table)
 

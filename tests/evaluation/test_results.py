@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from recbole_elcrec.evaluation.results import RecordError, record_path, write_tables_report
+from recbole_elcrec.evaluation.results import RecordError, hardware_of, record_path, write_tables_report
 from tests.evaluation.test_tables import metrics
 from tests.helpers import assert_png
 
@@ -88,3 +88,9 @@ def test_epoch_counts_show_as_whole_numbers_unless_the_mean_has_a_fraction():
     from recbole_elcrec.evaluation.results import mean_count
 
     assert [mean_count([29]), mean_count([28, 29]), mean_count([10, 20, 30])] == ["29", "28.5", "20"]
+
+
+def test_the_timing_table_names_every_machine_a_row_trained_on():
+    runs = [{"hardware": "AMD EPYC"}, {"hardware": "Intel Xeon"}, {"hardware": "Intel Xeon"}]
+    assert hardware_of(runs) == "AMD EPYC (1 run); Intel Xeon (2 runs)"
+    assert hardware_of(runs[1:]) == "Intel Xeon"
