@@ -30,11 +30,25 @@ def margin(scores: dict[str, dict[int, float]], model: str, baseline: str) -> tu
     return mine, theirs, mine - theirs, paired_p_value(scores[model], scores[baseline])
 
 
+def on_shared_seeds(scores: dict[str, dict[int, float]], model: str, baseline: str) -> str:
+    """The comparison restricted to the seeds both rows ran, when they ran some but not the same ones (else "")."""
+    shared = sorted(scores[model].keys() & scores[baseline].keys())
+    if not shared or scores[model].keys() == scores[baseline].keys():
+        return ""
+    restricted = {row: {seed: scores[row][seed] for seed in shared} for row in (model, baseline)}
+    mine, theirs, change, p_value = margin(restricted, model, baseline)
+    tested = f"paired t-test p = {p_value:.3g}" if not np.isnan(p_value) else "too few seeds to test"
+    seeds = ", ".join(map(str, shared))
+    return (f" On the seed{'s' * (len(shared) > 1)} both ran ({seeds}): {model} {mine:.4f} vs {baseline} "
+            f"{theirs:.4f} ({change:+.4f}; {tested}).")
+
+
 def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str = "ELCRec") -> str:
     """Whether ``model`` beats the strongest other row on the headline metric, by how much, with the p-value.
 
-    When the strongest row ran other seeds than ``model`` (no paired test), the strongest row that ran the
-    same seeds, if there is one, is compared too, with its p-value.
+    When the strongest row ran other seeds than ``model`` (no paired test), the two are also compared on the
+    seeds both ran, and the strongest row that ran the same seeds, if there is one, is compared too, with its
+    p-value.
     """
     scores = headline_scores(rows)
     others = {row: values for row, values in scores.items() if row != model}
@@ -52,6 +66,7 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
                 else "no paired t-test: the two rows ran different seeds")
     sentence = (f"{model} {verdict} the strongest baseline, {strongest}: {name} {mine:.4f} vs {theirs:.4f} "
                 f"({change:+.4f}, {change / theirs:+.1%}; {evidence}).")
+    sentence += on_shared_seeds(scores, model, strongest)
     paired_alternatives = [row for row in same_seeds if row != strongest]
     if np.isnan(p_value) and runs > 1 and paired_alternatives:
         baseline = max(paired_alternatives, key=lambda row: mean_score(others[row]))

@@ -41,6 +41,19 @@ def test_a_strongest_row_of_other_seeds_is_joined_by_the_strongest_with_the_same
                              "+23.4%; paired t-test p = 0.00822).")
 
 
+def test_rows_with_some_seeds_in_common_are_also_compared_on_those_seeds():
+    rows = {"ELCRec": runs(0.050, 0.052, 0.051), "CL4SRec": runs(0.0515)}
+    sentence = comparison_with_strongest(rows)
+    assert "does **not** beat the strongest baseline, CL4SRec: NDCG@5 0.0510 vs 0.0515" in sentence
+    assert sentence.endswith("On the seed both ran (2020): ELCRec 0.0500 vs CL4SRec 0.0515 (-0.0015; too few "
+                             "seeds to test).")
+    rows = {"ELCRec": runs(0.050, 0.052, 0.051), "CL4SRec": runs(0.048, 0.049)}
+    # seeds 2020-2021: differences 0.002, 0.003 -> t = 0.0025 / (0.000707 / sqrt 2) = 5.0 with 1 degree of
+    # freedom, two-sided p = 0.126
+    assert "On the seeds both ran (2020, 2021): ELCRec 0.0510 vs CL4SRec 0.0485 (+0.0025; paired t-test p = 0.126)." \
+        in comparison_with_strongest(rows)
+
+
 def test_equal_seeds_without_variance_are_not_called_different_seeds():
     sentence = comparison_with_strongest({"ELCRec": runs(0.050, 0.060), "SASRec": runs(0.040, 0.050)})
     assert sentence.endswith("(+0.0100, +22.2%; no paired t-test: the differences have no variance).")
