@@ -77,6 +77,11 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
     return sentence
 
 
+def seed_count(count: int) -> str:
+    """``1 seed``, ``3 seeds``."""
+    return f"{count} seed{'s' * (count > 1)}"
+
+
 def paper_ordering(rows: dict[str, list[dict[str, Any]]], loss: str) -> str:
     """Whether the paper's ordering ELCRec > ICLRec > CL4SRec > SASRec holds on the headline metric in this regime."""
     scores = headline_scores(rows)
@@ -86,9 +91,14 @@ def paper_ordering(rows: dict[str, list[dict[str, Any]]], loss: str) -> str:
         return f"The paper's ordering ({paper}) cannot be checked in the {loss} regime yet: no converged run of " \
                f"{', '.join(missing)}."
     measured = sorted(PAPER_ORDER, key=lambda model: mean_score(scores[model]), reverse=True)
-    shown = " > ".join(f"{model} {mean_score(scores[model]):.4f}" for model in measured)
+    counts = {model: len(scores[model]) for model in PAPER_ORDER}
+    each = len(set(counts.values())) == 1
+    shown = " > ".join(f"{model} {mean_score(scores[model]):.4f}" + ("" if each else f" ({seed_count(counts[model])})")
+                       for model in measured)
+    over = f", {seed_count(counts[PAPER_ORDER[0]])} each" if each else "; means over unequal numbers of seeds"
     holds = "holds" if tuple(measured) == PAPER_ORDER else "does **not** hold"
-    return f"The paper's ordering ({paper}) {holds} in the {loss} regime: measured {shown} ({METRIC_NAMES[HEADLINE]})."
+    return (f"The paper's ordering ({paper}) {holds} in the {loss} regime: measured {shown} "
+            f"({METRIC_NAMES[HEADLINE]}{over}).")
 
 
 def what_the_numbers_say(rows: dict[str, list[dict[str, Any]]], loss: str) -> str:

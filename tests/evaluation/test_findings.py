@@ -61,13 +61,20 @@ def test_equal_seeds_without_variance_are_not_called_different_seeds():
 
 @pytest.mark.parametrize(("scores", "expected"), [
     ((0.05, 0.04, 0.03, 0.02), "holds in the BCE regime: measured ELCRec 0.0500 > ICLRec 0.0400 > CL4SRec 0.0300 > "
-                               "SASRec 0.0200 (NDCG@5)."),
+                               "SASRec 0.0200 (NDCG@5, 1 seed each)."),
     ((0.04, 0.03, 0.02, 0.05), "does **not** hold in the BCE regime: measured SASRec 0.0500 > ELCRec 0.0400 > "
-                               "ICLRec 0.0300 > CL4SRec 0.0200 (NDCG@5)."),
+                               "ICLRec 0.0300 > CL4SRec 0.0200 (NDCG@5, 1 seed each)."),
 ])
 def test_the_papers_ordering_is_checked_on_the_means(scores, expected):
     rows = dict(zip(("ELCRec", "ICLRec", "CL4SRec", "SASRec"), (runs(score) for score in scores), strict=True))
     assert paper_ordering(rows, "BCE") == f"The paper's ordering (ELCRec > ICLRec > CL4SRec > SASRec) {expected}"
+
+
+def test_an_ordering_of_unequal_seed_counts_says_how_many_seeds_each_mean_has():
+    rows = {"ELCRec": runs(0.05, 0.05, 0.05), "ICLRec": runs(0.04), "CL4SRec": runs(0.06), "SASRec": runs(0.03, 0.03)}
+    assert paper_ordering(rows, "CE").endswith("measured CL4SRec 0.0600 (1 seed) > ELCRec 0.0500 (3 seeds) > ICLRec "
+                                               "0.0400 (1 seed) > SASRec 0.0300 (2 seeds) (NDCG@5; means over "
+                                               "unequal numbers of seeds).")
 
 
 def test_missing_rows_are_named_instead_of_guessed():
