@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from recbole_elcrec.evaluation.report import counted
 from recbole_elcrec.evaluation.tables import METRIC_NAMES, paired_p_value
 
 HEADLINE = "ndcg@5"  # the metric the paper leads with
@@ -77,11 +78,6 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
     return sentence
 
 
-def seed_count(count: int) -> str:
-    """``1 seed``, ``3 seeds``."""
-    return f"{count} seed{'s' * (count > 1)}"
-
-
 def paper_ordering(rows: dict[str, list[dict[str, Any]]], loss: str) -> str:
     """Whether the paper's ordering ELCRec > ICLRec > CL4SRec > SASRec holds on the headline metric in this regime."""
     scores = headline_scores(rows)
@@ -93,9 +89,9 @@ def paper_ordering(rows: dict[str, list[dict[str, Any]]], loss: str) -> str:
     measured = sorted(PAPER_ORDER, key=lambda model: mean_score(scores[model]), reverse=True)
     counts = {model: len(scores[model]) for model in PAPER_ORDER}
     each = len(set(counts.values())) == 1
-    shown = " > ".join(f"{model} {mean_score(scores[model]):.4f}" + ("" if each else f" ({seed_count(counts[model])})")
-                       for model in measured)
-    over = f", {seed_count(counts[PAPER_ORDER[0]])} each" if each else "; means over unequal numbers of seeds"
+    seeds = {model: "" if each else f" ({counted(counts[model], 'seed')})" for model in PAPER_ORDER}
+    shown = " > ".join(f"{model} {mean_score(scores[model]):.4f}{seeds[model]}" for model in measured)
+    over = f", {counted(counts[PAPER_ORDER[0]], 'seed')} each" if each else "; means over unequal numbers of seeds"
     holds = "holds" if tuple(measured) == PAPER_ORDER else "does **not** hold"
     return (f"The paper's ordering ({paper}) {holds} in the {loss} regime: measured {shown} "
             f"({METRIC_NAMES[HEADLINE]}{over}).")

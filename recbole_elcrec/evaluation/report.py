@@ -20,6 +20,11 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 seed``, ``3 seeds``: a count with its noun, plural beyond one."""
+    return f"{count} {noun}{'s' * (count > 1)}"
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
     """A GitHub Markdown table of ``frame``."""
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from recbole_elcrec.evaluation.findings import what_the_numbers_say
-from recbole_elcrec.evaluation.report import markdown_table
+from recbole_elcrec.evaluation.report import counted, markdown_table
 from recbole_elcrec.evaluation.tables import mean_std, plot_test_metrics, quality_table
 from recbole_elcrec.utils.io import atomic_write_text
 
@@ -98,7 +98,7 @@ def hardware_of(runs: list[dict[str, Any]]) -> str:
     machines = Counter(run.get("hardware", run.get("device", "?")) for run in runs)
     if len(machines) == 1:
         return next(iter(machines))
-    return "; ".join(f"{machine} ({count} run{'s' * (count > 1)})" for machine, count in sorted(machines.items()))
+    return "; ".join(f"{machine} ({counted(count, 'run')})" for machine, count in sorted(machines.items()))
 
 
 def timing_rows(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:

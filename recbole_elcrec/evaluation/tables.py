@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ttest_rel
 
-from recbole_elcrec.evaluation.report import pyplot, save_figure
+from recbole_elcrec.evaluation.report import counted, pyplot, save_figure
 
 METRICS = ("hit@5", "hit@20", "ndcg@5", "ndcg@20")
 METRIC_NAMES = {"hit@5": "HR@5", "hit@20": "HR@20", "ndcg@5": "NDCG@5", "ndcg@20": "NDCG@20"}
@@ -113,7 +113,7 @@ def plot_test_metrics(results: Mapping[str, list[dict[str, float]]], path: Path,
         means, stds = zip(*(mean_std([run[metric] for run in results[name]]) for metric in METRICS), strict=True)
         runs = len(results[name])
         axis.bar(np.arange(len(METRICS)) + index * width, means, width, yerr=stds if runs > 1 else None,
-                 capsize=3, label=f"{name} ({runs} run{'s' * (runs > 1)})")
+                 capsize=3, label=f"{name} ({counted(runs, 'run')})")
     axis.set_xticks(np.arange(len(METRICS)) + width * (len(names) - 1) / 2, [METRIC_NAMES[m] for m in METRICS])
     axis.set_ylabel("test metric (mean, ± std over seeds)")
     axis.set_title(title)
