@@ -30,6 +30,7 @@ class ELCRec(ContrastiveSequentialRecommender):
         self.ccl_weight = float(config["ccl_weight"])
         self.temperature = float(config["temperature"])
         self.intent_fusion = config["intent_fusion"]
+        self.contrast_space = config["contrast_space"] or "unit"
         self.centre_init = config["centre_init"]
         self.use_ccl = bool(config["use_ccl"])
         self.use_elcm = bool(config["use_elcm"])
@@ -51,7 +52,7 @@ class ELCRec(ContrastiveSequentialRecommender):
                 f"'{dataset.dataset_name}': choose n_clusters <= {n_users}"
             )
         choices = {"intent_fusion": ("shift", "concat"), "cluster_embedding": ("mean", "last", "concat"),
-                   "centre_init": ("kmeans++", "random")}
+                   "centre_init": ("kmeans++", "random"), "contrast_space": ("unit", "raw")}
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise ValueError(f"{key} must be one of {allowed}, got {getattr(self, key)!r}")
@@ -63,14 +64,19 @@ class ELCRec(ContrastiveSequentialRecommender):
     def _contrastive_losses(
         self, original: torch.Tensor, view_a: torch.Tensor, view_b: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sequence InfoNCE between the (intent-fused) views, Eq. 4, and intent InfoNCE, Eq. 6."""
+        """Sequence InfoNCE between the (intent-fused) views, Eq. 4, and intent InfoNCE, Eq. 6.
+
+        ``contrast_space``: ``unit`` l2-normalises the view embeddings before fusion and InfoNCE;
+        ``raw`` contrasts them as the encoder gives them (the authors' code, and CL4SRec's and ICLRec's here).
+        """
+        unit = self.contrast_space == "unit"
         if not self.use_ccl:
-            plain_a, plain_b = F.normalize(view_a, dim=-1), F.normalize(view_b, dim=-1)
+            plain_a, plain_b = (F.normalize(view_a, dim=-1), F.normalize(view_b, dim=-1)) if unit else (view_a, view_b)
             return sequence_info_nce(plain_a, plain_b, self.temperature), view_a.new_zeros(())
         centres = self._live_centres()
         assignment = nearest_centre(original, centres)  # Eq. 5
-        fused_a = fuse_intent(view_a, centres, assignment, self.intent_fusion)
-        fused_b = fuse_intent(view_b, centres, assignment, self.intent_fusion)
+        fused_a = fuse_intent(view_a, centres, assignment, self.intent_fusion, unit)
+        fused_b = fuse_intent(view_b, centres, assignment, self.intent_fusion, unit)
         seq_cl = sequence_info_nce(fused_a, fused_b, self.temperature)
         intent_cl = intent_info_nce(view_a, view_b, centres, assignment, self.temperature)
         return seq_cl, intent_cl

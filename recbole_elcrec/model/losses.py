@@ -123,14 +123,16 @@ def nearest_centre(embeddings: torch.Tensor, centres: torch.Tensor) -> torch.Ten
         return similarity.argmax(dim=-1)
 
 
-def fuse_intent(embeddings: torch.Tensor, centres: torch.Tensor, assignment: torch.Tensor, mode: str) -> torch.Tensor:
+def fuse_intent(embeddings: torch.Tensor, centres: torch.Tensor, assignment: torch.Tensor, mode: str,
+                unit_embeddings: bool = True) -> torch.Tensor:
     """Intent-assisted representation: the view embedding fused with its assigned centre.
 
-    ``shift`` adds the unit centre to the unit embedding (``h + c``, ``[b, d]``); ``concat``
-    concatenates them (``[b, 2d]``). The centre keeps its gradient, so the contrastive loss
+    ``shift`` adds the unit centre to the embedding (``h + c``, ``[b, d]``); ``concat`` concatenates
+    them (``[b, 2d]``). The embedding is l2-normalised first when ``unit_embeddings``, else taken as
+    the encoder gives it (the authors' code). The centre keeps its gradient, so the contrastive loss
     also moves the centres.
     """
-    h = F.normalize(embeddings, dim=-1)
+    h = F.normalize(embeddings, dim=-1) if unit_embeddings else embeddings
     c = F.normalize(centres, dim=-1)[assignment]  # [b, d]
     if mode == "shift":
         return h + c

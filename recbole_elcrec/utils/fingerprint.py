@@ -23,6 +23,9 @@ IGNORED_KEYS = frozenset({
     "loss_decimal_place", "metric_decimal_place", "single_spec", "local_rank", "world_size", "nproc", "ip", "port",
     "offset", "config_files", "eval_batch_size", "benchmark_filename",
 })
+# keys added to the settings after runs were recorded, with the value those runs had without the key: a
+# record that lacks one matches a run at that value, so adding an option keeps the earlier records valid
+LATER_KEYS: dict[str, Any] = {"contrast_space": "unit"}
 ATOMIC_SUFFIXES = ("inter", "user", "item", "kg", "link", "net")
 FILE_PREFIX = "file:"
 _DIGESTS: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256, files are hashed once
@@ -95,10 +98,14 @@ MISSING = "(not set)"
 
 
 def differences(old: Mapping[str, Any] | None, new: Mapping[str, Any], ignore: Iterable[str] = ()) -> list[str]:
-    """``key: old -> new`` for every setting that differs between two fingerprints, ``ignore``d keys aside."""
+    """``key: old -> new`` for every setting that differs between two fingerprints, ``ignore``d keys aside.
+
+    A key of ``LATER_KEYS`` that ``old`` lacks counts as set to the value runs had before it existed.
+    """
     if not old or old.get("sha256") == new.get("sha256"):
         return []
     before, after = old.get("settings", {}), new.get("settings", {})
+    before = {**{key: value for key, value in LATER_KEYS.items() if key in after}, **before}
     skipped = set(ignore)
     keys = sorted((set(before) | set(after)) - skipped)
     return [f"{key}: {_shown(before.get(key, MISSING))} -> {_shown(after.get(key, MISSING))}"

@@ -67,7 +67,8 @@ def test_only_cluster_loss_reaches_centres_without_ccl():
 
 
 @pytest.mark.parametrize("settings", [{"loss_type": "BCE"}, {"intent_fusion": "shift"}, {"cluster_embedding": "last"},
-                                      {"cluster_embedding": "concat"}, {"n_clusters": 40}])
+                                      {"cluster_embedding": "concat"}, {"n_clusters": 40}, {"contrast_space": "raw"},
+                                      {"contrast_space": "raw", "use_ccl": False}])
 def test_variants_train(settings):
     model = make_model(**settings)
     sum(model.calculate_loss(make_batch())).backward()
@@ -80,7 +81,8 @@ def test_k_larger_than_users_is_rejected():
 
 
 @pytest.mark.parametrize(("key", "value"), [("intent_fusion", "add"), ("cluster_embedding", "max"),
-                                            ("centre_init", "kmeans"), ("loss_type", "BPR")])
+                                            ("centre_init", "kmeans"), ("loss_type", "BPR"),
+                                            ("contrast_space", "cosine")])
 def test_bad_choices_name_the_key(key, value):
     with pytest.raises(ValueError, match=key):
         make_model(**{key: value})
@@ -115,3 +117,14 @@ def test_cluster_grad_decides_whether_eq3_reaches_the_encoder(cluster_grad, enco
     assert model.cluster_centres.grad.abs().sum() > 0
     encoder_grad = model.encoder.item_embedding.weight.grad
     assert (encoder_grad is not None and encoder_grad.abs().sum() > 0) == encoder_moves
+
+
+def test_contrast_space_changes_the_contrastive_terms_only():
+    losses = {}
+    for space in ("unit", "raw"):
+        model = make_model(contrast_space=space)
+        torch.manual_seed(3)  # the same augmented views for both
+        losses[space] = [term.item() for term in model.calculate_loss(make_batch())]
+    (next_unit, seq_unit, _, cluster_unit), (next_raw, seq_raw, _, cluster_raw) = losses["unit"], losses["raw"]
+    assert (next_unit, cluster_unit) == (next_raw, cluster_raw)
+    assert seq_unit != seq_raw

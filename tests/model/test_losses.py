@@ -91,6 +91,14 @@ def test_fuse_intent_shift_and_concat():
         fuse_intent(h, centres, assignment, "add")
 
 
+def test_fuse_intent_keeps_the_raw_embedding_when_asked():
+    centres = torch.tensor([[0.0, 2.0], [3.0, 0.0]])
+    h = torch.tensor([[4.0, 0.0]])
+    assignment = torch.tensor([0])
+    assert fuse_intent(h, centres, assignment, "shift", unit_embeddings=False).tolist() == [[4.0, 1.0]]
+    assert fuse_intent(h, centres, assignment, "concat", unit_embeddings=False).tolist() == [[4.0, 0.0, 0.0, 1.0]]
+
+
 def test_chunked_cross_entropy_matches_the_plain_one(monkeypatch):
     from recbole_elcrec.model import losses
 
