@@ -190,7 +190,7 @@ SCHEMA: dict[str, Rule] = {
     "centre_init": _one_of("kmeans++", "random"),
     "centre_init_batches": _int(1, nullable=True),
     "intent_fusion": _one_of("shift", "concat"),
-    "contrast_space": _one_of("unit", "raw", nullable=True),
+    "contrast_space": _one_of("unit", "raw"),
     "crop_ratio": Rule("number", 0, 1, low_open=True),
     "mask_ratio": _probability(),
     "reorder_ratio": _probability(),

@@ -30,7 +30,7 @@ class ELCRec(ContrastiveSequentialRecommender):
         self.ccl_weight = float(config["ccl_weight"])
         self.temperature = float(config["temperature"])
         self.intent_fusion = config["intent_fusion"]
-        self.contrast_space = config["contrast_space"] or "unit"
+        self.contrast_space = config["contrast_space"]
         self.centre_init = config["centre_init"]
         self.use_ccl = bool(config["use_ccl"])
         self.use_elcm = bool(config["use_elcm"])

@@ -1,14 +1,11 @@
 """Settings fingerprints: which differences count, and keys added after a run was recorded."""
 
-import json
-
-from recbole_elcrec.utils.fingerprint import LATER_KEYS, config_values, differences
+from recbole_elcrec.utils.fingerprint import LATER_KEYS, differences, settings_fingerprint
 
 
 def fingerprint(**settings):
-    """A fingerprint of these config values, as ``settings_fingerprint`` stores it (no dataset files)."""
-    values = config_values(settings)
-    return {"version": 1, "sha256": json.dumps(values, sort_keys=True), "settings": values}
+    """The fingerprint of these config values on a dataset without files."""
+    return settings_fingerprint({"data_path": "no-such-folder", "dataset": "none", "load_col": None, **settings})
 
 
 def test_a_changed_setting_is_named_with_both_values():
