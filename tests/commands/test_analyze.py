@@ -13,7 +13,7 @@ from tests.helpers import TINY_DATASET, TINY_USERS, assert_png, tiny_overrides
 # 400 users, 4 disjoint planted intents, k = 4, 8 epochs of sequence-mode batches of 32 users, alpha 0.1,
 # measured on CPU (2026-12-02), NMI at seeds 2020, 1, 2, 3: contrast_space unit (the default) 0.86, 0.81, 0.77,
 # 0.85; raw (the authors' code) 0.48, 0.64, 0.70, 0.51. A random assignment scores about 0.01.
-PLANTED_NMI_THRESHOLD = {"raw": 0.4, "unit": 0.7}
+PLANTED_NMI_THRESHOLD = {"raw": 0.35, "unit": 0.7}  # below the lowest of the four seeds
 
 
 @pytest.fixture(scope="module", params=sorted(PLANTED_NMI_THRESHOLD))
