@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recbole_elcrec.evaluation.findings import what_the_numbers_say
+from recbole_elcrec.evaluation.findings import what_the_ablation_says, what_the_numbers_say
 from recbole_elcrec.evaluation.report import counted, markdown_table
 from recbole_elcrec.evaluation.tables import mean_std, plot_test_metrics, quality_table
 from recbole_elcrec.utils.io import atomic_write_text
@@ -169,6 +169,7 @@ def section(dataset: str, protocol: str, loss: str, rows: dict[str, list[dict[st
                                            "Figure 4 ablation (baseline: neither CCL nor ELCM)")
         converged, _ = split_by_convergence(ablation)
         if converged:
+            parts += ["\n", what_the_ablation_says(converged)]
             parts += chart(converged, figure_dir / f"ablation-{dataset}-{protocol}-{loss}.png",
                            f"ELCRec ablation, {dataset}, {loss} (converged runs)", draw)
     return "".join(parts)

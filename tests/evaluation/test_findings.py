@@ -2,7 +2,12 @@
 
 import pytest
 
-from recbole_elcrec.evaluation.findings import comparison_with_strongest, paper_ordering, what_the_numbers_say
+from recbole_elcrec.evaluation.findings import (
+    comparison_with_strongest,
+    paper_ordering,
+    what_the_ablation_says,
+    what_the_numbers_say,
+)
 
 
 def runs(*ndcg5: float, first_seed: int = 2020) -> list[dict]:
@@ -80,3 +85,31 @@ def test_an_ordering_of_unequal_seed_counts_says_how_many_seeds_each_mean_has():
 def test_missing_rows_are_named_instead_of_guessed():
     text = what_the_numbers_say({"ELCRec": runs(0.043)}, "CE")
     assert "not enough converged runs yet" in text and "no converged run of ICLRec, CL4SRec, SASRec" in text
+
+
+def test_the_ablation_compares_each_row_with_the_baseline_and_checks_the_papers_reading():
+    rows = {"baseline": runs(0.040, 0.042, 0.041), "+CCL": runs(0.045, 0.046, 0.047),
+            "+ELCM": runs(0.043, 0.044, 0.042), "ELCRec": runs(0.050, 0.051, 0.052)}
+    text = what_the_ablation_says(rows)
+    # differences from the baseline, each with sd 0.001 over 3 seeds: +CCL 0.005 (t = 8.66, p = 0.0131), +ELCM
+    # 0.002 (t = 3.46, p = 0.0742), ELCRec 0.010 (t = 17.3, p = 0.00332), two-sided with 2 degrees of freedom
+    assert ("+CCL 0.0460 vs 0.0410 (+0.0050, +12.2%; paired t-test over 3 seeds p = 0.0131); "
+            "+ELCM 0.0430 vs 0.0410 (+0.0020, +4.9%; paired t-test over 3 seeds p = 0.0742); "
+            "ELCRec 0.0510 vs 0.0410 (+0.0100, +24.4%; paired t-test over 3 seeds p = 0.00332).") in text
+    assert text.endswith("both together do best) holds: measured ELCRec 0.0510 (3 seeds) > +CCL 0.0460 (3 seeds) > "
+                         "+ELCM 0.0430 (3 seeds) > baseline 0.0410 (3 seeds).\n")
+
+
+def test_an_ablation_where_a_module_hurts_says_the_reading_does_not_hold_and_pairs_only_shared_seeds():
+    rows = {"baseline": runs(0.050), "+CCL": runs(0.045), "+ELCM": runs(0.052, first_seed=2021),
+            "ELCRec": runs(0.055, 0.056, 0.054)}
+    text = what_the_ablation_says(rows)
+    assert "+CCL 0.0450 vs 0.0500 (-0.0050, -10.0%; one seed, so no test yet)" in text
+    assert "+ELCM: no seed in common with the baseline yet" in text
+    assert "ELCRec 0.0550 vs 0.0500 (+0.0050, +10.0%; one seed, so no test yet)" in text  # seed 2020 alone
+    assert "both together do best) does **not** hold: measured ELCRec 0.0550 (3 seeds) > +ELCM" in text
+
+
+def test_an_ablation_without_a_baseline_run_names_what_is_missing():
+    text = what_the_ablation_says({"ELCRec": runs(0.05), "+CCL": runs(0.04)})
+    assert text == "**What the ablation says**: not yet checkable, no converged run of baseline, +ELCM.\n"

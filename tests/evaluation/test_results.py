@@ -54,6 +54,7 @@ def test_table_1_and_the_ablation_get_a_chart_of_their_converged_runs(tmp_path):
         assert_png(figure)
         assert f"]({figure.as_posix()})" in text
     assert text.count("![") == 2
+    assert "**What the ablation says**" in text and "no converged run of +CCL, +ELCM" in text
 
 
 def test_groups_by_dataset_protocol_and_loss(tmp_path):
