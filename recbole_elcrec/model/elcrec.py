@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -56,6 +58,12 @@ class ELCRec(ContrastiveSequentialRecommender):
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise ValueError(f"{key} must be one of {allowed}, got {getattr(self, key)!r}")
+        if self.use_elcm and not self.use_ccl and self.cluster_grad == "centres":
+            logging.getLogger().warning(
+                "use_elcm without use_ccl under cluster_grad: centres trains the encoder exactly as without the "
+                "cluster loss (it moves only the centres, which nothing else reads): set cluster_grad: encoder "
+                "for ELCM to act on its own"
+            )
 
     def _live_centres(self) -> torch.Tensor:
         """``[k_active, d]`` centres still in use (all k unless adaptive centres pruned some)."""

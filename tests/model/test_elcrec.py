@@ -1,5 +1,6 @@
 """ELCRec model: loss terms, gradients reaching the centres, ablation switches, settings checks."""
 
+import logging
 from types import SimpleNamespace
 
 import pytest
@@ -117,6 +118,18 @@ def test_cluster_grad_decides_whether_eq3_reaches_the_encoder(cluster_grad, enco
     assert model.cluster_centres.grad.abs().sum() > 0
     encoder_grad = model.encoder.item_embedding.weight.grad
     assert (encoder_grad is not None and encoder_grad.abs().sum() > 0) == encoder_moves
+
+
+@pytest.mark.parametrize(("overrides", "warned"), [
+    ({"use_ccl": False, "cluster_grad": "centres"}, True),
+    ({"use_ccl": False, "cluster_grad": "encoder"}, False),
+    ({"use_ccl": True, "cluster_grad": "centres"}, False),
+    ({"use_ccl": False, "use_elcm": False, "cluster_grad": "centres"}, False),
+])
+def test_an_elcm_that_cannot_reach_the_encoder_is_warned_about(caplog, overrides, warned):
+    with caplog.at_level(logging.WARNING):
+        make_model(**overrides)
+    assert ("trains the encoder exactly as without the cluster loss" in caplog.text) == warned
 
 
 def test_contrast_space_changes_the_contrastive_terms_only():
