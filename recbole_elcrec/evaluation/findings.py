@@ -32,6 +32,21 @@ def margin(scores: dict[str, dict[int, float]], model: str, baseline: str) -> tu
     return mine, theirs, mine - theirs, paired_p_value(scores[model], scores[baseline])
 
 
+def above(score: float, other: float) -> bool:
+    """Whether ``score`` is higher than ``other`` as the sentences print them (4 digits): a printed tie is no win."""
+    return round(score, 4) > round(other, 4)
+
+
+def ranked(rows: list[tuple[str, float, str]]) -> str:
+    """``(label, score, note)`` rows, best first, as "label score note > ...", with " = " instead of " > " between
+    two scores that print alike (4 digits): a tie is not shown as an order."""
+    shown = [f"{score:.4f}" for _, score, _ in rows]
+    text = f"{rows[0][0]} {shown[0]}{rows[0][2]}"
+    for (label, _, note), before, now in zip(rows[1:], shown[:-1], shown[1:], strict=True):
+        text += f" {'=' if now == before else '>'} {label} {now}{note}"
+    return text
+
+
 def on_shared_seeds(scores: dict[str, dict[int, float]], model: str, baseline: str) -> str:
     """The comparison restricted to the seeds both rows ran, when they ran some but not the same ones (else "")."""
     shared = sorted(scores[model].keys() & scores[baseline].keys())
@@ -91,9 +106,10 @@ def paper_ordering(rows: dict[str, list[dict[str, Any]]], loss: str) -> str:
     counts = {model: len(scores[model]) for model in PAPER_ORDER}
     each = len(set(counts.values())) == 1
     seeds = {model: "" if each else f" ({counted(counts[model], 'seed')})" for model in PAPER_ORDER}
-    shown = " > ".join(f"{model} {mean_score(scores[model]):.4f}{seeds[model]}" for model in measured)
+    shown = ranked([(model, mean_score(scores[model]), seeds[model]) for model in measured])
     over = f", {counted(counts[PAPER_ORDER[0]], 'seed')} each" if each else "; means over unequal numbers of seeds"
-    holds = "holds" if tuple(measured) == PAPER_ORDER else "does **not** hold"
+    means = [mean_score(scores[model]) for model in PAPER_ORDER]
+    holds = "holds" if all(map(above, means[:-1], means[1:])) else "does **not** hold"
     return (f"The paper's ordering ({paper}) {holds} in the {loss} regime: measured {shown} "
             f"({METRIC_NAMES[HEADLINE]}{over}).")
 
@@ -111,7 +127,10 @@ def against_ablation_baseline(scores: dict[str, dict[int, float]], variant: str)
         return f"{variant}: no seed in common with the baseline yet"
     restricted = {row: {seed: scores[row][seed] for seed in shared} for row in (variant, ABLATION_BASELINE)}
     mine, theirs, change, p_value = margin(restricted, variant, ABLATION_BASELINE)
-    tested = ("one seed, so no test yet" if len(shared) == 1 else "no variance to test" if np.isnan(p_value)
+    identical = all(restricted[variant][seed] == restricted[ABLATION_BASELINE][seed] for seed in shared)
+    tested = ("one seed, so no test yet" if len(shared) == 1
+              else f"the same score on each of the {len(shared)} seeds" if identical
+              else "no variance to test" if np.isnan(p_value)
               else f"paired t-test over {len(shared)} seeds p = {p_value:.3g}")
     return f"{variant} {mine:.4f} vs {theirs:.4f} ({change:+.4f}, {change / theirs:+.1%}; {tested})"
 
@@ -126,11 +145,11 @@ def what_the_ablation_says(rows: dict[str, list[dict[str, Any]]]) -> str:
         return f"**What the ablation says**: not yet checkable, no converged run of {', '.join(missing)}.\n"
     comparisons = "; ".join(against_ablation_baseline(scores, variant) for variant in ABLATION_VARIANTS)
     means = {row: mean_score(scores[row]) for row in scores}
-    each_helps = all(means[variant] > means[ABLATION_BASELINE] for variant in ABLATION_VARIANTS[:2])
-    full_best = means["ELCRec"] == max(means.values())
+    each_helps = all(above(means[variant], means[ABLATION_BASELINE]) for variant in ABLATION_VARIANTS[:2])
+    full_best = all(above(means["ELCRec"], means[row]) for row in means if row != "ELCRec")
     holds = "holds" if each_helps and full_best else "does **not** hold"
-    measured = " > ".join(f"{row} {means[row]:.4f} ({counted(len(scores[row]), 'seed')})"
-                          for row in sorted(means, key=means.get, reverse=True))
+    measured = ranked([(row, means[row], f" ({counted(len(scores[row]), 'seed')})")
+                       for row in sorted(means, key=means.get, reverse=True)])
     return (f"**What the ablation says** (computed from the converged runs above, {name}, each row against the "
             f"baseline on the seeds both ran): {comparisons}. The paper's reading of Figure 4 (each module alone "
             f"improves on the baseline, both together do best) {holds}: measured {measured}.\n")

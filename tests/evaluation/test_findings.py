@@ -75,6 +75,12 @@ def test_the_papers_ordering_is_checked_on_the_means(scores, expected):
     assert paper_ordering(rows, "BCE") == f"The paper's ordering (ELCRec > ICLRec > CL4SRec > SASRec) {expected}"
 
 
+def test_a_tie_is_printed_as_a_tie_and_does_not_hold_as_an_order():
+    rows = {"ELCRec": runs(0.05001), "ICLRec": runs(0.04999), "CL4SRec": runs(0.03), "SASRec": runs(0.02)}
+    assert paper_ordering(rows, "CE").endswith("does **not** hold in the CE regime: measured ELCRec 0.0500 = "
+                                               "ICLRec 0.0500 > CL4SRec 0.0300 > SASRec 0.0200 (NDCG@5, 1 seed each).")
+
+
 def test_an_ordering_of_unequal_seed_counts_says_how_many_seeds_each_mean_has():
     rows = {"ELCRec": runs(0.05, 0.05, 0.05), "ICLRec": runs(0.04), "CL4SRec": runs(0.06), "SASRec": runs(0.03, 0.03)}
     assert paper_ordering(rows, "CE").endswith("measured CL4SRec 0.0600 (1 seed) > ELCRec 0.0500 (3 seeds) > ICLRec "
@@ -113,3 +119,12 @@ def test_an_ablation_where_a_module_hurts_says_the_reading_does_not_hold_and_pai
 def test_an_ablation_without_a_baseline_run_names_what_is_missing():
     text = what_the_ablation_says({"ELCRec": runs(0.05), "+CCL": runs(0.04)})
     assert text == "**What the ablation says**: not yet checkable, no converged run of baseline, +ELCM.\n"
+
+
+def test_an_ablation_row_equal_to_the_baseline_on_every_seed_is_called_the_same_not_untestable():
+    rows = {"baseline": runs(0.040, 0.042, 0.041), "+CCL": runs(0.045, 0.046, 0.047),
+            "+ELCM": runs(0.040, 0.042, 0.041), "ELCRec": runs(0.050, 0.051, 0.052)}
+    text = what_the_ablation_says(rows)
+    assert "+ELCM 0.0410 vs 0.0410 (+0.0000, +0.0%; the same score on each of the 3 seeds)" in text
+    assert text.endswith("both together do best) does **not** hold: measured ELCRec 0.0510 (3 seeds) > +CCL 0.0460 "
+                         "(3 seeds) > baseline 0.0410 (3 seeds) = +ELCM 0.0410 (3 seeds).\n")
