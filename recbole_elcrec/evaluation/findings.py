@@ -40,10 +40,10 @@ def above(score: float, other: float) -> bool:
 def ranked(rows: list[tuple[str, float, str]]) -> str:
     """``(label, score, note)`` rows, best first, as "label score note > ...", with " = " instead of " > " between
     two scores that print alike (4 digits): a tie is not shown as an order."""
-    shown = [f"{score:.4f}" for _, score, _ in rows]
-    text = f"{rows[0][0]} {shown[0]}{rows[0][2]}"
-    for (label, _, note), before, now in zip(rows[1:], shown[:-1], shown[1:], strict=True):
-        text += f" {'=' if now == before else '>'} {label} {now}{note}"
+    label, score, note = rows[0]
+    text = f"{label} {score:.4f}{note}"
+    for (_, before, _), (label, score, note) in zip(rows[:-1], rows[1:], strict=True):
+        text += f" {'>' if above(before, score) else '='} {label} {score:.4f}{note}"
     return text
 
 
@@ -102,14 +102,15 @@ def paper_ordering(rows: dict[str, list[dict[str, Any]]], loss: str) -> str:
     if missing:
         return f"The paper's ordering ({paper}) cannot be checked in the {loss} regime yet: no converged run of " \
                f"{', '.join(missing)}."
-    measured = sorted(PAPER_ORDER, key=lambda model: mean_score(scores[model]), reverse=True)
+    means = {model: mean_score(scores[model]) for model in PAPER_ORDER}
+    measured = sorted(PAPER_ORDER, key=means.get, reverse=True)
     counts = {model: len(scores[model]) for model in PAPER_ORDER}
     each = len(set(counts.values())) == 1
     seeds = {model: "" if each else f" ({counted(counts[model], 'seed')})" for model in PAPER_ORDER}
-    shown = ranked([(model, mean_score(scores[model]), seeds[model]) for model in measured])
+    shown = ranked([(model, means[model], seeds[model]) for model in measured])
     over = f", {counted(counts[PAPER_ORDER[0]], 'seed')} each" if each else "; means over unequal numbers of seeds"
-    means = [mean_score(scores[model]) for model in PAPER_ORDER]
-    holds = "holds" if all(map(above, means[:-1], means[1:])) else "does **not** hold"
+    in_paper_order = [means[model] for model in PAPER_ORDER]
+    holds = "holds" if all(map(above, in_paper_order[:-1], in_paper_order[1:])) else "does **not** hold"
     return (f"The paper's ordering ({paper}) {holds} in the {loss} regime: measured {shown} "
             f"({METRIC_NAMES[HEADLINE]}{over}).")
 
