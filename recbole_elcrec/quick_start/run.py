@@ -144,11 +144,15 @@ class ValidationWatch:
             raise TimeCapReached
 
     def best_epoch(self) -> int | None:
-        """The first epoch (0-based) that reached the best validation score seen."""
+        """The epoch (0-based) whose checkpoint is tested: the last to reach the best validation score seen.
+
+        RecBole's ``early_stopping`` keeps a new checkpoint when a score equals the best (``>=``), and its
+        scores are rounded to 4 digits, so ties are common; the first tied epoch is not the tested one.
+        """
         if not self.scores:
             return None
         best = (max if self.bigger else min)(score for _, score in self.scores)
-        return next(epoch for epoch, score in self.scores if score == best)
+        return max(epoch for epoch, score in self.scores if score == best)
 
     def stop_reason(self, epochs: int) -> str:
         """Why training ended: ``time cap``, ``early stopping`` (before the epoch cap) or ``epoch cap``."""

@@ -83,6 +83,21 @@ def test_a_resumed_runs_best_epoch_and_stop_reason_count_the_epochs_before_the_r
     assert ValidationWatch(None, False, lambda: 0.0, earlier=earlier).best_epoch() == 1  # smaller is better
 
 
+def test_the_best_epoch_is_the_last_of_tied_scores_as_recbole_keeps_that_checkpoint():
+    from recbole.utils import early_stopping
+
+    from recbole_elcrec.quick_start.run import ValidationWatch
+
+    scores = [0.03, 0.0396, 0.038, 0.0396, 0.037]
+    watch = ValidationWatch(None, True, lambda: 0.0)
+    best, steps, saved = -float("inf"), 0, None
+    for epoch, score in enumerate(scores):
+        watch(epoch, score)
+        best, steps, _, update = early_stopping(score, best, steps, max_step=10)
+        saved = epoch if update else saved
+    assert watch.best_epoch() == saved == 3
+
+
 def test_user_weighting_needs_sequence_mode(tiny_data_path, tmp_path):
     overrides = tiny_overrides(tmp_path, tiny_data_path, train_mode="prefix", next_item_weighting="user")
     with pytest.raises(ValueError, match="next_item_weighting: user needs train_mode: sequence"):
