@@ -86,7 +86,7 @@ def labelled_runs(specs: list[str]) -> dict[str, Path]:
 
 
 def plot_validation_overlay(histories: dict[str, list[dict[str, Any]]], out: str | Path, title: str = "") -> Path:
-    """The validation score of several runs against the epoch on one chart, each run's best epoch marked."""
+    """The validation score of several runs against the epoch on one chart, each run's tested epoch marked."""
     plt = pyplot()
     figure, axis = plt.subplots(figsize=(7.5, 4.2))
     for label, history in histories.items():
@@ -94,7 +94,7 @@ def plot_validation_overlay(histories: dict[str, list[dict[str, Any]]], out: str
         if not scores:
             raise ValueError(f"run {label!r} has no validation score in its history")
         line = axis.plot(epochs, scores, marker=".", label=f"{label} (best {max(scores):.4f})")[0]
-        best = scores.index(max(scores))
+        best = len(scores) - 1 - scores[::-1].index(max(scores))  # the last tie: the checkpoint RecBole tests (>=)
         axis.plot(epochs[best], scores[best], marker="o", markersize=9, fillstyle="none", color=line.get_color())
     axis.set(xlabel="epoch", ylabel="validation score", title=title)
     axis.grid(alpha=0.3)
