@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from recbole_elcrec.evaluation.report import pyplot, save_figure
+from recbole_elcrec.evaluation.selection import checkpoint_epoch
 from recbole_elcrec.utils.compat import load_checkpoint
 
 NOT_LOSSES = frozenset({"epoch", "train_seconds", "valid_score", "estep_seconds", "active_intents", "live_centres",
@@ -94,8 +95,8 @@ def plot_validation_overlay(histories: dict[str, list[dict[str, Any]]], out: str
         if not scores:
             raise ValueError(f"run {label!r} has no validation score in its history")
         line = axis.plot(epochs, scores, marker=".", label=f"{label} (best {max(scores):.4f})")[0]
-        best = len(scores) - 1 - scores[::-1].index(max(scores))  # the last tie: the checkpoint RecBole tests (>=)
-        axis.plot(epochs[best], scores[best], marker="o", markersize=9, fillstyle="none", color=line.get_color())
+        axis.plot(checkpoint_epoch(zip(epochs, scores, strict=True)), max(scores), marker="o", markersize=9,
+                  fillstyle="none", color=line.get_color())
     axis.set(xlabel="epoch", ylabel="validation score", title=title)
     axis.grid(alpha=0.3)
     axis.legend()

@@ -19,6 +19,7 @@ from recbole_elcrec.data.loaders import compile_encoder, fast_train_loader
 from recbole_elcrec.data.prepare import DatasetNotFoundError, require_atomic_files
 from recbole_elcrec.data.sequences import TRAIN_MODES, sequence_train_loader
 from recbole_elcrec.evaluation.protocol import protocol_loaders, protocol_of
+from recbole_elcrec.evaluation.selection import checkpoint_epoch
 from recbole_elcrec.model.base import ContrastiveSequentialRecommender
 from recbole_elcrec.trainer.checkpoint import plain_values
 from recbole_elcrec.trainer.resume import interruption_names_last_checkpoint, load_resumable, output_folder
@@ -144,15 +145,8 @@ class ValidationWatch:
             raise TimeCapReached
 
     def best_epoch(self) -> int | None:
-        """The epoch (0-based) whose checkpoint is tested: the last to reach the best validation score seen.
-
-        RecBole's ``early_stopping`` keeps a new checkpoint when a score equals the best (``>=``), and its
-        scores are rounded to 4 digits, so ties are common; the first tied epoch is not the tested one.
-        """
-        if not self.scores:
-            return None
-        best = (max if self.bigger else min)(score for _, score in self.scores)
-        return max(epoch for epoch, score in self.scores if score == best)
+        """The epoch (0-based) whose checkpoint is tested: the last to reach the best score (``checkpoint_epoch``)."""
+        return checkpoint_epoch(self.scores, self.bigger)
 
     def stop_reason(self, epochs: int) -> str:
         """Why training ended: ``time cap``, ``early stopping`` (before the epoch cap) or ``epoch cap``."""
