@@ -23,7 +23,8 @@ def read_history(path: str | Path) -> list[dict[str, Any]]:
     record = _read_json(path) if path.suffix == ".json" else load_checkpoint(path)
     history = (record.get("history") or []) if isinstance(record, dict) else []
     if not history:
-        raise ValueError(f"{path} holds no per-epoch history (was it written by ELCRecTrainer?)")
+        raise ValueError(f"{path} holds no per-epoch history (RecBole models' records from before 2026-12-04 "
+                         "keep none: their scores are in the run's log)")
     return history
 
 

@@ -184,6 +184,7 @@ def safe_trainer_class(trainer_class: type) -> type:
     def __init__(self, config, model):
         trainer_class.__init__(self, config, model)
         self._init_checkpoint_files()
+        self.history = []  # {"epoch", "valid_score"} of each validated epoch (EpochCheckpointMixin)
 
     return type(f"Safe{trainer_class.__name__}", (EpochCheckpointMixin, SafeCheckpointMixin, trainer_class),
                 {"__init__": __init__})

@@ -24,7 +24,7 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -235,8 +235,10 @@ class EpochCheckpointMixin:
     (validated, best checkpoint saved) is the state at the start of epoch N + 1, so epoch N's
     ``-last.pth`` is written when ``_train_epoch`` starts epoch N + 1, and the last epoch's at the end
     of ``fit``. Resuming a finished run trains nothing and keeps its best checkpoint (RecBole's
-    ``fit`` would save the last weights over it). Mixed in front of ``SafeCheckpointMixin`` and
-    RecBole's trainer class.
+    ``fit`` would save the last weights over it). Each validated epoch's score goes into ``history``
+    (RecBole keeps none), which checkpoints carry across a resume and run records keep, so the best
+    epoch of a RecBole model's record can be checked as for this package's models. Mixed in front of
+    ``SafeCheckpointMixin`` and RecBole's trainer class.
     """
 
     _writes_last, _epoch_in_progress = False, None  # outside fit (e.g. S3Rec's pre-training) nothing is written
@@ -249,9 +251,17 @@ class EpochCheckpointMixin:
             self.eval_collector.data_collect(train_data)  # what evaluate() needs from the training data
             return self.best_valid_score, self.best_valid_result
         outcome = super().fit(train_data, valid_data, verbose=verbose, saved=saved, show_progress=show_progress,
-                              callback_fn=callback_fn)
+                              callback_fn=self._recording_scores(callback_fn))
         self._save_finished_epoch()
         return outcome
+
+    def _recording_scores(self, callback_fn: Callable[[int, float], None] | None) -> Callable[[int, float], None]:
+        """``callback_fn`` after noting the validated epoch and its score in ``history``."""
+        def record_then_call(epoch_idx: int, valid_score: float) -> None:
+            self.history.append({"epoch": int(epoch_idx), "valid_score": float(valid_score)})
+            if callback_fn:
+                callback_fn(epoch_idx, valid_score)
+        return record_then_call
 
     def _save_finished_epoch(self) -> None:
         if self._writes_last and self._epoch_in_progress is not None:

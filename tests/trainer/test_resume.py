@@ -8,6 +8,7 @@ import pytest
 import torch
 from recbole.trainer import Trainer
 
+from recbole_elcrec.evaluation.selection import checkpoint_epoch
 from recbole_elcrec.quick_start.run import run
 from recbole_elcrec.trainer.resume import ResumeError, TrainingInterrupted
 from recbole_elcrec.trainer.trainer import ELCRecTrainer
@@ -127,6 +128,20 @@ def test_recbole_models_write_a_last_checkpoint_after_every_epoch(model, tiny_da
         with pytest.raises(TrainingInterrupted) as raised:
             run(model, TINY_DATASET, overrides=tiny_overrides(tmp_path / "cut", tiny_data_path))
     assert load_checkpoint(raised.value.last_checkpoint)["epoch"] == 0
+
+
+def test_recbole_models_records_keep_every_validated_epochs_score_across_a_resume(tiny_data_path, tmp_path,
+                                                                                   monkeypatch):
+    whole = run("GRU4Rec", TINY_DATASET, overrides=tiny_overrides(tmp_path / "whole", tiny_data_path, epochs=4))
+    with monkeypatch.context() as patch:
+        interrupt_at(patch, 2)
+        with pytest.raises(TrainingInterrupted) as raised:
+            run("GRU4Rec", TINY_DATASET, overrides=tiny_overrides(tmp_path / "cut", tiny_data_path, epochs=4))
+    resumed = run("GRU4Rec", TINY_DATASET, overrides=tiny_overrides(tmp_path / "cut", tiny_data_path, epochs=4),
+                  resume=raised.value.last_checkpoint)
+    assert [record["epoch"] for record in resumed["history"]] == [0, 1, 2, 3]
+    assert resumed["history"] == whole["history"] and resumed["best_epoch"] == whole["best_epoch"]
+    assert whole["best_epoch"] == checkpoint_epoch((r["epoch"], r["valid_score"]) for r in whole["history"])
 
 
 def test_resuming_from_a_best_checkpoint_keeps_the_runs_last_checkpoint(finished, tiny_data_path, tmp_path):
