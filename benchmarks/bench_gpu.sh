@@ -21,10 +21,10 @@ export PYTHONPATH=$PWD:${PYTHONPATH:-}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu.csv"
 "$PYTHON" -c "import torch, numpy, recbole; print('torch', torch.__version__, 'numpy', numpy.__version__,
 'recbole', recbole.__version__, 'cuda', torch.cuda.is_available())" | tee "$OUT/versions.txt"
-common=(--dataset amazon-beauty --data-path "$DATA" --models ELCRec,SASRec --out "$OUT/bench")
+common=(--dataset amazon-beauty --data-path "$DATA" --models ELCRec,SASRec --out "$OUT")
 "$PYTHON" benchmarks/bench_train.py "${common[@]}" --modes sequence --epochs=3 2>&1 | tail -20
 "$PYTHON" benchmarks/bench_train.py "${common[@]}" --modes prefix --epochs=1 2>&1 | tail -20
 "$PYTHON" -m recbole_elcrec compare --models ELCRec --dataset amazon-beauty --seeds 1 --out "$OUT/whole" \
     --data_path="$DATA" --show_progress=False --loss_type=CE --time_cap_minutes="$TIME_CAP" 2>&1 | tail -30
 cp -r log "$OUT/" 2>/dev/null
-tar -czf "$OUT/gpu-results.tar.gz" -C "$OUT" --exclude=gpu-results.tar.gz .
+tar -czf /tmp/gpu-results.tar.gz -C "$OUT" . && mv /tmp/gpu-results.tar.gz "$OUT/"   # not written inside OUT while read
