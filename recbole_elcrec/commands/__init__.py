@@ -126,13 +126,7 @@ def interruption_report(name: str, argv: Sequence[str], interrupt: KeyboardInter
 
 
 def run_guarded(name: str, command: Callable[[list[str]], int], argv: Sequence[str], debug: bool = False) -> int:
-    """Run ``command(argv)`` under the one error handler of every command; its exit status.
-
-    Subnormal floats are flushed to zero first (``utils.hardware.flush_denormals``), before torch starts threads.
-    """
-    from recbole_elcrec.utils.hardware import flush_denormals  # imports torch: only once a command runs
-
-    flush_denormals()
+    """Run ``command(argv)`` under the one error handler of every command; its exit status."""
     try:
         return command(list(argv))
     except KeyboardInterrupt as interrupt:

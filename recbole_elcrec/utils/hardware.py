@@ -15,9 +15,10 @@ def flush_denormals() -> bool:
     """Treat subnormal floats (below 1.2e-38 in float32) as zero on the CPU, as TensorFlow does by default.
 
     Weights that weight decay drives towards zero pass through the subnormal range, where x86 arithmetic
-    is up to 100x slower: RecBole's Caser on Beauty went from 700 s an epoch to 4,100 s once 240k of its
+    is many times slower: RecBole's Caser on Beauty went from 700 s an epoch to 4,100 s once 240k of its
     values were subnormal. Threads inherit the setting when they are created, so this must run before
-    torch's first multi-threaded operation (the commands call it first thing). True where supported.
+    torch's first multi-threaded operation: ``run``, ``load_trained`` and each distributed rank call it
+    first. True where supported.
     """
     return torch.set_flush_denormal(True)
 

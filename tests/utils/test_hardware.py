@@ -1,4 +1,4 @@
-"""Subnormal flushing: every command, and every training run, treats subnormal floats as zero in all threads."""
+"""Subnormal flushing: every training run and checkpoint load treats subnormal floats as zero in all threads."""
 
 import subprocess
 import sys
@@ -15,6 +15,11 @@ COUNT_SUBNORMAL_PRODUCTS = (
 )
 
 
+def _call_failing_on_missing_input(module: str, call: str) -> str:
+    """Code that calls an entry point of ``module`` on a missing input and ignores its error."""
+    return f"from recbole_elcrec.{module} import *\ntry: {call}\nexcept Exception: pass"
+
+
 def _nonzero_products(setup: str) -> int:
     code = f"{setup}\n{COUNT_SUBNORMAL_PRODUCTS}"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
@@ -28,7 +33,9 @@ def test_without_flushing_subnormal_products_stay_non_zero():
 
 @pytest.mark.parametrize("setup", [
     "from recbole_elcrec.utils.hardware import flush_denormals; assert flush_denormals()",
-    "from recbole_elcrec.commands import run_guarded; run_guarded('train', lambda argv: 0, [])",
+    # the entry points of training and of loading a checkpoint flush before they fail on a missing input
+    _call_failing_on_missing_input("quick_start.run", "run('SASRec', 'no-such-dataset')"),
+    _call_failing_on_missing_input("quick_start.restore", "load_trained('no-such.pth')"),
 ])
 def test_flushing_before_the_first_threads_makes_every_threads_products_zero(setup):
     assert _nonzero_products(setup) == 0
