@@ -11,6 +11,7 @@ from recbole_elcrec.evaluation.tables import METRIC_NAMES, paired_p_value
 
 HEADLINE = "ndcg@5"  # the metric the paper leads with
 PAPER_ORDER = ("ELCRec", "ICLRec", "CL4SRec", "SASRec")  # the paper's Table 1 ordering on Beauty, best first
+SIGNIFICANCE = 0.05  # the level at which a paired t-test's p-value calls a difference significant
 ABLATION_BASELINE, ABLATION_VARIANTS = "baseline", ("+CCL", "+ELCM", "ELCRec")  # Figure 4; ELCRec = both modules
 
 
@@ -37,6 +38,21 @@ def above(score: float, other: float) -> bool:
     return round(score, 4) > round(other, 4)
 
 
+def verdict(change: float) -> str:
+    """How a row compares with a baseline, as the sentences print the difference (4 digits): a difference that
+    prints as +0.0000 is a tie, not a win or a loss."""
+    return "is level with" if round(change, 4) == 0 else "beats" if change > 0 else "does **not** beat"
+
+
+def significance(p_value: float) -> str:
+    """A sentence reading a paired t-test's p-value at the 5% level ("" when there was no test)."""
+    if np.isnan(p_value):
+        return ""
+    if p_value < SIGNIFICANCE:
+        return f" The difference is significant at the {SIGNIFICANCE:.0%} level."
+    return f" The difference is within seed noise: not significant at the {SIGNIFICANCE:.0%} level."
+
+
 def ranked(rows: list[tuple[str, float, str]]) -> str:
     """``(label, score, note)`` rows, best first, as "label score note > ...", with " = " instead of " > " between
     two scores that print alike (4 digits): a tie is not shown as an order."""
@@ -61,7 +77,9 @@ def on_shared_seeds(scores: dict[str, dict[int, float]], model: str, baseline: s
 
 
 def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str = "ELCRec") -> str:
-    """Whether ``model`` beats the strongest other row on the headline metric, by how much, with the p-value.
+    """Whether ``model`` beats the strongest other row on the headline metric, by how much, with the p-value and
+    whether that p-value makes the difference significant at the 5% level (a difference that prints as +0.0000 is
+    a tie).
 
     When the strongest row ran other seeds than ``model`` (no paired test), the two are also compared on the
     seeds both ran, and the strongest row that ran the same seeds, if there is one, is compared too, with its
@@ -73,7 +91,6 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
         return f"{model} against the baselines: not enough converged runs yet."
     strongest = max(others, key=lambda row: mean_score(others[row]))
     mine, theirs, change, p_value = margin(scores, model, strongest)
-    verdict = "beats" if change > 0 else "does **not** beat"
     name = METRIC_NAMES[HEADLINE]
     runs = len(scores[model])
     same_seeds = [row for row in others if others[row].keys() == scores[model].keys()]
@@ -81,8 +98,8 @@ def comparison_with_strongest(rows: dict[str, list[dict[str, Any]]], model: str 
                 else "one seed each, so no significance test yet" if runs == 1 and len(others[strongest]) == 1
                 else "no paired t-test: the differences have no variance" if strongest in same_seeds
                 else "no paired t-test: the two rows ran different seeds")
-    sentence = (f"{model} {verdict} the strongest baseline, {strongest}: {name} {mine:.4f} vs {theirs:.4f} "
-                f"({change:+.4f}, {change / theirs:+.1%}; {evidence}).")
+    sentence = (f"{model} {verdict(change)} the strongest baseline, {strongest}: {name} {mine:.4f} vs {theirs:.4f} "
+                f"({change:+.4f}, {change / theirs:+.1%}; {evidence}).{significance(p_value)}")
     sentence += on_shared_seeds(scores, model, strongest)
     paired_alternatives = [row for row in same_seeds if row != strongest]
     if np.isnan(p_value) and runs > 1 and paired_alternatives:

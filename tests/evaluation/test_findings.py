@@ -21,7 +21,22 @@ def test_a_win_names_the_strongest_baseline_the_margin_and_the_paired_p_value():
     # ICLRec is the strongest other row (mean 0.045); differences 0.005, 0.006, 0.007: t = 0.006 / (0.001 / sqrt 3)
     # = 10.39 with 2 degrees of freedom, two-sided p = 0.00913
     assert sentence.startswith("ELCRec beats the strongest baseline, ICLRec: NDCG@5 0.0510 vs 0.0450 (+0.0060, +13.3%;")
-    assert "paired t-test over 3 seeds p = 0.00913" in sentence
+    assert sentence.endswith("paired t-test over 3 seeds p = 0.00913). The difference is significant at the 5% level.")
+
+
+def test_a_lead_the_seeds_cannot_separate_is_called_seed_noise():
+    rows = {"ELCRec": runs(0.050, 0.048, 0.052), "SASRec": runs(0.049, 0.049, 0.050)}
+    # differences 0.001, -0.001, 0.002: t = 0.000667 / (0.001528 / sqrt 3) = 0.756 with 2 degrees of freedom, p = 0.529
+    assert comparison_with_strongest(rows) == (
+        "ELCRec beats the strongest baseline, SASRec: NDCG@5 0.0500 vs 0.0493 (+0.0007, +1.4%; paired t-test over 3 "
+        "seeds p = 0.529). The difference is within seed noise: not significant at the 5% level.")
+
+
+def test_a_difference_that_prints_as_zero_is_a_tie_not_a_win():
+    rows = {"ELCRec": runs(0.0550, 0.0554, 0.0542), "SASRec": runs(0.0537, 0.0557, 0.0551)}
+    # the Toys CE records: means 0.054867 and 0.054833, a difference of +0.000033
+    assert comparison_with_strongest(rows).startswith(
+        "ELCRec is level with the strongest baseline, SASRec: NDCG@5 0.0549 vs 0.0548 (+0.0000, +0.1%; paired t-test")
 
 
 def test_a_loss_is_said_plainly_and_one_seed_gets_no_test():
