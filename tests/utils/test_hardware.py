@@ -33,9 +33,11 @@ def test_without_flushing_subnormal_products_stay_non_zero():
 
 @pytest.mark.parametrize("setup", [
     "from recbole_elcrec.utils.hardware import flush_denormals; assert flush_denormals()",
-    # the entry points of training and of loading a checkpoint flush before they fail on a missing input
+    # the entry points of training, of S3Rec's pre-training and of loading a checkpoint flush before they fail on a
+    # missing input
     _call_failing_on_missing_input("quick_start.run", "run('SASRec', 'no-such-dataset')"),
     _call_failing_on_missing_input("quick_start.restore", "load_trained('no-such.pth')"),
+    _call_failing_on_missing_input("quick_start.pretrain", "pretrain('S3Rec', 'no-such-dataset', [], {})"),
 ])
 def test_flushing_before_the_first_threads_makes_every_threads_products_zero(setup):
     assert _nonzero_products(setup) == 0
