@@ -17,8 +17,8 @@ def flush_denormals() -> bool:
     Weights that weight decay drives towards zero pass through the subnormal range, where x86 arithmetic
     is many times slower: RecBole's Caser on Beauty went from 700 s an epoch to 4,100 s once 240k of its
     values were subnormal. Threads inherit the setting when they are created, so this must run before
-    torch's first multi-threaded operation: ``run``, ``load_trained`` and each distributed rank call it
-    first. True where supported.
+    torch's first multi-threaded operation: ``run``, S3Rec's ``pretrain``, ``load_trained`` and each
+    distributed rank call it first. True where supported.
     """
     return torch.set_flush_denormal(True)
 
