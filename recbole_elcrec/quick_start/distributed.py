@@ -23,7 +23,7 @@ from recbole_elcrec.quick_start.run import build_model, ensure_dataset_files, lo
 from recbole_elcrec.trainer.distributed import data_parallel_trainer_class, state_digests
 from recbole_elcrec.trainer.resume import load_resumable, output_folder
 from recbole_elcrec.utils.fingerprint import settings_fingerprint
-from recbole_elcrec.utils.hardware import flush_denormals
+from recbole_elcrec.utils.hardware import prepare_cpu
 from recbole_elcrec.utils.io import atomic_write_json
 from recbole_elcrec.utils.registry import resolve_trainer
 
@@ -82,9 +82,9 @@ def train_rank(rank: int, world_size: int, backend: str, model: str, dataset: st
                overrides: Mapping[str, Any], resume: str | None = None) -> dict[str, Any]:
     """Train and test on this rank (process group already initialised); returns this rank's results.
 
-    Subnormal floats count as zero (``flush_denormals``), as in a single-process run.
+    Subnormal floats count as zero and large buffers stay on the heap (``prepare_cpu``), as in a single-process run.
     """
-    flush_denormals()  # each rank is a new process: before its first torch threads, which inherit it
+    prepare_cpu()  # each rank is a new process: before its first torch threads, which inherit it
     device = rank_device(backend, rank)
     config = build_config(model, dataset, config_files, rank_overrides(overrides, backend, rank))
     config["device"] = device

@@ -12,7 +12,7 @@ from recbole.utils import init_logger, init_seed
 from recbole_elcrec.config import build_config
 from recbole_elcrec.quick_start.run import build_model, load_data, run
 from recbole_elcrec.trainer.checkpoint import save_checkpoint_atomically
-from recbole_elcrec.utils.hardware import flush_denormals
+from recbole_elcrec.utils.hardware import prepare_cpu
 from recbole_elcrec.utils.registry import resolve_trainer
 
 PRETRAIN_SHARE_OF_CAP = 0.5  # of time_cap_minutes, for pre-training; fine-tuning gets the rest
@@ -22,11 +22,11 @@ def pretrain(model: str, dataset: str, config_files: list[str], overrides: dict[
     """Pre-train ``model`` (``train_stage: pretrain``) for ``pretrain_epochs`` or half the time cap.
 
     Returns the checkpoint (its ``state_dict`` only, loadable with ``weights_only``), the seconds and epochs.
-    Subnormal floats count as zero (``flush_denormals``), as in the fine-tuning run: pre-training is the first
-    torch work of the process when S3Rec is the first run of a comparison, so flushing only in ``run`` would
-    come after torch's threads exist and miss them.
+    Subnormal floats count as zero and large buffers stay on the heap (``prepare_cpu``), as in the fine-tuning
+    run: pre-training is the first torch work of the process when S3Rec is the first run of a comparison, so
+    flushing only in ``run`` would come after torch's threads exist and miss them.
     """
-    flush_denormals()  # before torch's first threads, which inherit it
+    prepare_cpu()  # before torch's first threads, which inherit it
     config = build_config(model, dataset, config_files, {**overrides, "train_stage": "pretrain"})
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)

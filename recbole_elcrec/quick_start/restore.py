@@ -12,7 +12,7 @@ from recbole_elcrec.config import build_config
 from recbole_elcrec.data.prepare import DatasetNotFoundError
 from recbole_elcrec.quick_start.run import build_model, load_data
 from recbole_elcrec.utils.compat import load_checkpoint
-from recbole_elcrec.utils.hardware import flush_denormals
+from recbole_elcrec.utils.hardware import prepare_cpu
 
 
 @dataclass
@@ -42,10 +42,10 @@ def load_trained(checkpoint_path: str | os.PathLike, device: str | None = None,
 
     The dataset files must still be where the run read them (its ``data_path``); ``device``
     (``cpu``, ``cuda``, ``cuda:1``) overrides the device the run used; ``overrides`` settings that do
-    not change the model (``eval_protocol``, ``eval_batch_size``, ...). Subnormal floats count as zero
-    (``flush_denormals``), as in training.
+    not change the model (``eval_protocol``, ``eval_batch_size``, ...). Subnormal floats count as zero and
+    large buffers stay on the heap (``prepare_cpu``), as in training.
     """
-    flush_denormals()  # before torch's first threads, which inherit it
+    prepare_cpu()  # before torch's first threads, which inherit it
     checkpoint = load_checkpoint(checkpoint_path, map_location=device or "cpu")
     spec = run_settings(checkpoint, checkpoint_path)
     overrides = {**spec.get("overrides", {}), "show_progress": False, **(overrides or {})}

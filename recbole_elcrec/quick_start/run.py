@@ -24,7 +24,7 @@ from recbole_elcrec.model.base import ContrastiveSequentialRecommender
 from recbole_elcrec.trainer.checkpoint import plain_values
 from recbole_elcrec.trainer.resume import interruption_names_last_checkpoint, load_resumable, output_folder
 from recbole_elcrec.utils.fingerprint import settings_fingerprint
-from recbole_elcrec.utils.hardware import device_name, flush_denormals, package_commit
+from recbole_elcrec.utils.hardware import device_name, package_commit, prepare_cpu
 from recbole_elcrec.utils.io import atomic_write_json
 from recbole_elcrec.utils.registry import PACKAGE_MODELS, resolve_trainer
 
@@ -173,9 +173,10 @@ def run(
     checkpoint (atomically). Before any data is read: the settings are checked, the checkpoint
     folder must be writable and a ``resume`` checkpoint must fit the settings (``trainer.resume``).
     Ctrl-C during training raises ``TrainingInterrupted`` naming the ``-last.pth`` to resume from.
-    Subnormal floats count as zero (``flush_denormals``; recorded as ``denormals_flushed``).
+    Subnormal floats count as zero and large buffers stay on the heap (``prepare_cpu``; recorded as
+    ``denormals_flushed`` and ``large_buffers_kept``).
     """
-    denormals_flushed = flush_denormals()  # before torch's first threads, which inherit it
+    cpu_settings = prepare_cpu()  # before torch's first threads, which inherit it
     config_files = [str(path) for path in config_files]
     overrides = dict(overrides or {})
     config = build_config(model, dataset, config_files, overrides)
@@ -239,7 +240,7 @@ def run(
         "fingerprint": fingerprint,
         "log_file": next((h.baseFilename for h in logger.handlers if hasattr(h, "baseFilename")), None),
         "hardware": device_name(config["device"]),
-        "denormals_flushed": denormals_flushed,
+        **cpu_settings,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "commit": package_commit(),
         "torch": torch.__version__,

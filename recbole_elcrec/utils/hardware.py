@@ -1,7 +1,8 @@
-"""Hardware facts and settings: the device's name, peak memory, the package's commit, subnormal flushing."""
+"""Hardware facts and settings: the device's name, peak memory, the package's commit, CPU arithmetic and memory."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import resource
@@ -21,6 +22,35 @@ def flush_denormals() -> bool:
     distributed rank call it first. True where supported.
     """
     return torch.set_flush_denormal(True)
+
+
+# mallopt's parameter numbers (glibc's malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_HEAP_LIMIT_BYTES = 1 << 30
+
+
+def keep_large_buffers() -> bool:
+    """Serve allocations below 1 GiB from the heap and keep freed heap memory, where the C library is glibc.
+
+    glibc maps each allocation above its mmap threshold (32 MiB at most) fresh from the kernel and unmaps it
+    when freed, so a tensor that size made at every step is page-faulted in anew each time, in kernel time:
+    ELCRec's 39 MB feed-forward activations (three views of a 256-row batch, 50 positions, 256 wide) drew
+    266k page faults a second on Toys, and a training epoch took 25 s instead of 14 s. Fixing both thresholds
+    at 1 GiB keeps those pages in the process for reuse. Process-wide; True where glibc accepted both.
+    """
+    if platform.libc_ver()[0] != "glibc":
+        return False
+    mallopt = ctypes.CDLL(None).mallopt
+    return bool(mallopt(_M_MMAP_THRESHOLD, _HEAP_LIMIT_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, _HEAP_LIMIT_BYTES))
+
+
+def prepare_cpu() -> dict[str, bool]:
+    """Set the process up for CPU training before torch's first threads; which settings took, by record key.
+
+    ``denormals_flushed``: ``flush_denormals``; ``large_buffers_kept``: ``keep_large_buffers``.
+    """
+    return {"denormals_flushed": flush_denormals(), "large_buffers_kept": keep_large_buffers()}
 
 
 def device_name(device: torch.device | str) -> str:

@@ -34,7 +34,7 @@ def test_real_comparison_on_tiny_data(tiny_data_path, tmp_path, capsys):
     run_file = json.loads((tmp_path / "c" / TINY_DATASET / "paper" / "ELCRec-CE-seed2021.json").read_text())
     assert run_file["seed"] == 2021 and set(run_file["test_result"]) == set(METRICS)
     assert run_file["stop_reason"] == "epoch cap" and run_file["converged"] is False and run_file["commit"]
-    assert run_file["denormals_flushed"] is True
+    assert run_file["denormals_flushed"] is True and run_file["large_buffers_kept"] is True
     assert run_file["settings"]["n_clusters"] == 4 and "data_path" not in run_file["settings"]
 
 
