@@ -24,25 +24,27 @@ def flush_denormals() -> bool:
     return torch.set_flush_denormal(True)
 
 
-# mallopt's parameter numbers (glibc's malloc.h)
+# mallopt's parameter numbers (glibc's malloc.h) and values
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
-_HEAP_LIMIT_BYTES = 1 << 30
+_MMAP_ABOVE_BYTES = 1 << 30
+_NEVER_TRIM = -1
 
 
 def keep_large_buffers() -> bool:
-    """Serve allocations below 1 GiB from the heap and keep freed heap memory, where the C library is glibc.
+    """Serve allocations below 1 GiB from the heap and never hand freed heap memory back, where the C library is glibc.
 
     glibc maps each allocation above its mmap threshold (32 MiB at most) fresh from the kernel and unmaps it
-    when freed, so a tensor that size made at every step is page-faulted in anew each time, in kernel time:
-    ELCRec's 39 MB feed-forward activations (three views of a 256-row batch, 50 positions, 256 wide) drew
-    266k page faults a second on Toys, and a training epoch took 25 s instead of 14 s. Fixing both thresholds
-    at 1 GiB keeps those pages in the process for reuse. Process-wide; True where glibc accepted both.
+    when freed, and gives the heap's free top back once it passes its trim threshold, so the buffers of every
+    training step are page-faulted in anew, in kernel time: ELCRec's 39 MB feed-forward activations (three
+    views of a 256-row batch, 50 positions, 256 wide) drew 266k page faults a second on Toys and a training
+    epoch took 25 s instead of 11 s. With both thresholds fixed the process keeps its peak heap and reuses it.
+    Process-wide; True where glibc accepted both.
     """
     if platform.libc_ver()[0] != "glibc":
         return False
     mallopt = ctypes.CDLL(None).mallopt
-    return bool(mallopt(_M_MMAP_THRESHOLD, _HEAP_LIMIT_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, _HEAP_LIMIT_BYTES))
+    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_ABOVE_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, _NEVER_TRIM))
 
 
 def prepare_cpu() -> dict[str, bool]:
