@@ -38,7 +38,7 @@ def keep_large_buffers() -> bool:
     when freed, and gives the heap's free top back once it passes its trim threshold, so the buffers of every
     training step are page-faulted in anew, in kernel time: ELCRec's 39 MB feed-forward activations (three
     views of a 256-row batch, 50 positions, 256 wide) drew 266k page faults a second on Toys and a training
-    epoch took 25 s instead of 11 s. With both thresholds fixed the process keeps its peak heap and reuses it.
+    epoch took 25 s instead of 10.5 s. With both thresholds fixed the process keeps its peak heap and reuses it.
     Process-wide; True where glibc accepted both.
     """
     if platform.libc_ver()[0] != "glibc":
