@@ -34,25 +34,19 @@ def run_once(model: str, dataset: str, seed: int, config_files: list[str], overr
     """Train and test one model with one seed; adds peak GPU memory and the device.
 
     A run of the same model, dataset and settings that was interrupted (its ``-last.pth`` in the
-    checkpoint folder, no results JSON) is resumed from its last finished epoch instead of started again.
+    checkpoint folder, no results JSON) is resumed from its last finished epoch instead of started again;
+    S3Rec's pre-training and fine-tuning each resume so (``quick_start.pretrain``).
     """
     import torch
 
     from recbole_elcrec.quick_start.pretrain import pretrain_and_finetune
-    from recbole_elcrec.quick_start.run import run
-    from recbole_elcrec.trainer.resume import interrupted_run
+    from recbole_elcrec.quick_start.run import run_or_resume
 
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     settings = {**overrides, "seed": seed}
-    if model in PRETRAINED:
-        result = pretrain_and_finetune(model, dataset, config_files, settings)
-    else:
-        config = build_config(model, dataset, config_files, settings)
-        resume = interrupted_run(config["checkpoint_dir"], model, dataset, settings_fingerprint(config))
-        if resume:
-            LOGGER.info(f"resuming the interrupted run {resume}")
-        result = run(model, dataset, config_files, settings, resume=resume)
+    runner = pretrain_and_finetune if model in PRETRAINED else run_or_resume
+    result = runner(model, dataset, config_files, settings)
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
     return {**result, "peak_gpu_memory_mb": peak_gpu_memory_mb(), "device": device}
 

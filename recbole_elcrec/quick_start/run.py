@@ -22,7 +22,12 @@ from recbole_elcrec.evaluation.protocol import protocol_loaders, protocol_of
 from recbole_elcrec.evaluation.selection import checkpoint_epoch
 from recbole_elcrec.model.base import ContrastiveSequentialRecommender
 from recbole_elcrec.trainer.checkpoint import plain_values
-from recbole_elcrec.trainer.resume import interruption_names_last_checkpoint, load_resumable, output_folder
+from recbole_elcrec.trainer.resume import (
+    interrupted_run,
+    interruption_names_last_checkpoint,
+    load_resumable,
+    output_folder,
+)
 from recbole_elcrec.utils.fingerprint import settings_fingerprint
 from recbole_elcrec.utils.hardware import device_name, package_commit, prepare_cpu
 from recbole_elcrec.utils.io import atomic_write_json
@@ -251,3 +256,16 @@ def run(
     logger.info(f"best valid: {result['best_valid_result']}")
     logger.info(f"test result: {result['test_result']}")
     return result
+
+
+def run_or_resume(model: str, dataset: str, config_files: list[str], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``run``, resuming from the ``-last.pth`` of an interrupted run of the same model, dataset and settings.
+
+    An interrupted run has a ``-last.pth`` in the checkpoint folder and no results JSON beside it
+    (``trainer.resume.interrupted_run``); without one the run starts afresh.
+    """
+    config = build_config(model, dataset, config_files, overrides)
+    resume = interrupted_run(config["checkpoint_dir"], model, dataset, settings_fingerprint(config))
+    if resume:
+        logging.getLogger(__name__).info(f"resuming the interrupted run {resume}")
+    return run(model, dataset, config_files, overrides, resume=resume)

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 
 from recbole_elcrec.quick_start import compare
 from recbole_elcrec.utils.fingerprint import SettingsMismatchError
@@ -110,20 +111,56 @@ def test_a_truncated_run_file_is_named_and_force_trains_it_again(tmp_path):
     assert len(calls) == 1 and "fingerprint" in json.loads((tmp_path / RUNS / "SASRec-CE-seed2020.json").read_text())
 
 
-def test_s3rec_is_pre_trained_then_fine_tuned_in_one_run(tiny_data_path, tmp_path):
+def s3rec_settings(tmp_path, epochs: int, pretrain_epochs: int) -> dict:
+    """Tiny-dataset settings for S3Rec, its item attributes written beside the interactions."""
     from recbole_elcrec.data.attributes import write_item_file
     from tests.helpers import tiny_overrides
 
     data = tmp_path / "data"
     write_tiny_inter(data)
     write_item_file({str(item): [1 + (item - 1) // 10, 5] for item in range(1, 41)}, data, TINY_DATASET)
-    settings = tiny_overrides(tmp_path, data, epochs=1, pretrain_epochs=2,
-                              load_col={"inter": ["user_id", "item_id", "timestamp"], "item": ["item_id", "class"]})
+    return tiny_overrides(tmp_path, data, epochs=epochs, pretrain_epochs=pretrain_epochs,
+                          load_col={"inter": ["user_id", "item_id", "timestamp"], "item": ["item_id", "class"]})
+
+
+def test_s3rec_is_pre_trained_then_fine_tuned_in_one_run(tmp_path):
+    settings = s3rec_settings(tmp_path, epochs=1, pretrain_epochs=2)
     results = compare.run_grid({"S3Rec": ("S3Rec", {})}, TINY_DATASET, [2020], [], settings, tmp_path / "results")
     record = results["S3Rec"][0]
     assert record["pretrain_epochs_run"] == 2 and record["settings"]["train_stage"] == "finetune"
     assert record["train_seconds"] == pytest.approx(record["finetune_seconds"] + record["pretrain_seconds"])
     assert set(record["test_result"]) == {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
+
+
+def test_an_interrupted_s3rec_run_resumes_each_stage_where_it_stopped(tmp_path, monkeypatch):
+    from recbole_elcrec.quick_start.pretrain import pretrain
+    from recbole_elcrec.trainer.resume import TrainingInterrupted
+    from recbole_elcrec.utils.compat import load_checkpoint
+    from tests.trainer.test_resume import interrupt_at
+
+    settings = s3rec_settings(tmp_path, epochs=3, pretrain_epochs=3)
+    rows = {"S3Rec": ("S3Rec", {})}
+    once = compare.run_grid(rows, TINY_DATASET, [2020], [], {**settings, "checkpoint_dir": str(tmp_path / "once")},
+                            tmp_path / "once")["S3Rec"][0]
+    with monkeypatch.context() as patch:
+        interrupt_at(patch, 2)  # in pre-training, after its epochs 0 and 1
+        with pytest.raises(KeyboardInterrupt):
+            compare.run_grid(rows, TINY_DATASET, [2020], [], settings, tmp_path / "results")
+    state = tmp_path / "saved" / f"S3Rec-{TINY_DATASET}-seed2020-pretraining.pth"
+    assert load_checkpoint(state)["pretrain_epochs_run"] == 2
+    with monkeypatch.context() as patch:
+        interrupt_at(patch, 1)  # pre-training resumes at its epoch 2 and finishes; fine-tuning stops at its epoch 1
+        with pytest.raises(TrainingInterrupted) as raised:
+            compare.run_grid(rows, TINY_DATASET, [2020], [], settings, tmp_path / "results")
+    assert not state.exists() and load_checkpoint(raised.value.last_checkpoint)["epoch"] == 0
+    resumed = compare.run_grid(rows, TINY_DATASET, [2020], [], settings, tmp_path / "results")["S3Rec"][0]
+    assert resumed["resume_checkpoint"] == raised.value.last_checkpoint and resumed["pretrain_epochs_run"] == 3
+    for name, tensor in load_checkpoint(once["pre_model_path"])["state_dict"].items():
+        assert torch.equal(tensor, load_checkpoint(resumed["pre_model_path"])["state_dict"][name]), name
+    assert len(resumed["history"]) == 3 and resumed["test_result"] == once["test_result"]
+    assert resumed["pretrain_seconds"] > 0 and resumed["train_seconds"] > resumed["finetune_seconds"]
+    longer = pretrain("S3Rec", TINY_DATASET, [], {**settings, "seed": 2020, "pretrain_epochs": 4})
+    assert longer["pretrain_epochs_run"] == 4  # a finished pre-training with other settings is not reused
 
 
 def test_an_item_file_changes_only_the_runs_that_read_it(tmp_path):
