@@ -111,12 +111,23 @@ def pretrain_and_finetune(model: str, dataset: str, config_files: list[str], ove
     """Both stages; the record of the fine-tuning run with the pre-training's seconds added to its own.
 
     ``time_cap_minutes`` covers both: pre-training stops at half of it, fine-tuning gets what is left.
-    Each stage resumes where an interrupted comparison left it.
+    A pre-training stopped by the cap before ``pretrain_epochs`` makes the run capped (``stop_reason``
+    ``time cap``, not converged) whatever ended its fine-tuning. Each stage resumes where an interrupted
+    comparison left it.
     """
     stage = pretrain(model, dataset, config_files, overrides)
     finetune = {**overrides, "train_stage": "finetune", "pre_model_path": stage["pre_model_path"]}
     if overrides.get("time_cap_minutes") is not None:
         finetune["time_cap_minutes"] = max(overrides["time_cap_minutes"] - stage["pretrain_seconds"] / 60, 1e-3)
     result = run_or_resume(model, dataset, config_files, finetune)
-    return {**result, **stage, "finetune_seconds": result["train_seconds"],
-            "train_seconds": result["train_seconds"] + stage["pretrain_seconds"]}
+    record = {**result, **stage, "finetune_seconds": result["train_seconds"],
+              "train_seconds": result["train_seconds"] + stage["pretrain_seconds"],
+              "pretrain_stop_reason": pretrain_stop_reason(stage, result["settings"])}
+    if record["pretrain_stop_reason"] == "time cap":  # a run cut short anywhere is not converged
+        record.update(stop_reason="time cap", converged=False)
+    return record
+
+
+def pretrain_stop_reason(stage: dict[str, Any], settings: dict[str, Any]) -> str:
+    """``epoch cap`` when pre-training ran all its ``pretrain_epochs``, else ``time cap`` (its share ran out)."""
+    return "epoch cap" if stage["pretrain_epochs_run"] >= int(settings["pretrain_epochs"]) else "time cap"

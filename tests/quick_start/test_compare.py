@@ -130,6 +130,15 @@ def test_s3rec_is_pre_trained_then_fine_tuned_in_one_run(tmp_path):
     assert record["pretrain_epochs_run"] == 2 and record["settings"]["train_stage"] == "finetune"
     assert record["train_seconds"] == pytest.approx(record["finetune_seconds"] + record["pretrain_seconds"])
     assert set(record["test_result"]) == {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
+    assert record["pretrain_stop_reason"] == "epoch cap" and record["stop_reason"] == "epoch cap"
+
+
+def test_an_s3rec_run_whose_pre_training_hit_the_cap_is_recorded_as_capped(tmp_path):
+    settings = s3rec_settings(tmp_path, epochs=1, pretrain_epochs=3)
+    record = compare.run_grid({"S3Rec": ("S3Rec", {})}, TINY_DATASET, [2020], [],
+                              {**settings, "time_cap_minutes": 1e-4}, tmp_path / "results")["S3Rec"][0]
+    assert record["pretrain_epochs_run"] == 1 and record["pretrain_stop_reason"] == "time cap"
+    assert record["stop_reason"] == "time cap" and record["converged"] is False
 
 
 def test_an_interrupted_s3rec_run_resumes_each_stage_where_it_stopped(tmp_path, monkeypatch):
