@@ -102,19 +102,28 @@ def hardware_of(runs: list[dict[str, Any]]) -> str:
 
 
 def timing_rows(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
-    """Per row: runs, training minutes, epochs, seconds per epoch, best epoch, minutes to it, why runs stopped."""
+    """Per row: runs, training minutes, epochs, seconds per epoch, best epoch, minutes to it, why runs stopped.
+
+    For a pre-trained model (S3Rec) the epochs are fine-tuning's, with the pre-training epochs added as
+    ``+ N pre-training``; seconds per epoch are fine-tuning's alone, and the minutes to the best epoch
+    include the whole pre-training. Training minutes are both stages'.
+    """
     table = []
     for row, runs in rows.items():
         minutes = [run["train_seconds"] / 60 for run in runs]
         epochs = [run.get("epochs_trained") or run.get("epochs_run") for run in runs]
-        per_epoch = [run["train_seconds"] / count for run, count in zip(runs, epochs, strict=True) if count]
+        per_epoch = [run.get("finetune_seconds", run["train_seconds"]) / count
+                     for run, count in zip(runs, epochs, strict=True) if count]
         best = [run["best_epoch"] + 1 for run in runs if run.get("best_epoch") is not None]
-        to_best = [seconds * b / 60 for seconds, b in zip(per_epoch, best, strict=False)]
+        to_best = [(run.get("pretrain_seconds", 0.0) + seconds * b) / 60
+                   for run, seconds, b in zip(runs, per_epoch, best, strict=False)]
+        pretrain = [run["pretrain_epochs_run"] for run in runs if "pretrain_epochs_run" in run]
+        shown_epochs = mean_count(epochs) + (f" + {mean_count(pretrain)} pre-training" if pretrain else "")
         reasons = sorted({run.get("stop_reason", "?") for run in runs})
         table.append({
             "model": row, "runs": len(runs),
             "train minutes": "{:.1f} ± {:.1f}".format(*mean_std(minutes)) if len(runs) > 1 else f"{minutes[0]:.1f}",
-            "epochs": mean_count(epochs), "s / epoch": f"{np.mean(per_epoch):.1f}" if per_epoch else "n/a",
+            "epochs": shown_epochs, "s / epoch": f"{np.mean(per_epoch):.1f}" if per_epoch else "n/a",
             "best epoch": mean_count(best) if best else "n/a",
             "minutes to best": f"{np.mean(to_best):.1f}" if to_best else "n/a",
             "stopped by": ", ".join(reasons), "hardware": hardware_of(runs),

@@ -4,7 +4,13 @@ import json
 
 import pytest
 
-from recbole_elcrec.evaluation.results import RecordError, hardware_of, record_path, write_tables_report
+from recbole_elcrec.evaluation.results import (
+    RecordError,
+    hardware_of,
+    record_path,
+    timing_rows,
+    write_tables_report,
+)
 from tests.evaluation.test_tables import metrics
 from tests.helpers import assert_png
 
@@ -95,3 +101,16 @@ def test_the_timing_table_names_every_machine_a_row_trained_on():
     runs = [{"hardware": "AMD EPYC"}, {"hardware": "Intel Xeon"}, {"hardware": "Intel Xeon"}]
     assert hardware_of(runs) == "AMD EPYC (1 run); Intel Xeon (2 runs)"
     assert hardware_of(runs[1:]) == "Intel Xeon"
+
+
+def test_a_pre_trained_run_times_its_fine_tuning_epochs_and_counts_pre_training_before_its_best_epoch():
+    s3rec = {"train_seconds": 3000.0, "pretrain_seconds": 1800.0, "finetune_seconds": 1200.0,
+             "pretrain_epochs_run": 4, "epochs_run": 10, "best_epoch": 5, "stop_reason": "time cap",
+             "hardware": "Intel Xeon"}
+    row = timing_rows({"S3Rec": [s3rec]}).iloc[0]
+    # fine-tuning: 1200 s / 10 epochs = 120 s; best after 6 of them: 1800 s + 6 * 120 s = 2520 s = 42 min
+    assert (row["train minutes"], row["epochs"], row["s / epoch"], row["minutes to best"]) == (
+        "50.0", "10 + 4 pre-training", "120.0", "42.0")
+    sasrec = {"train_seconds": 600.0, "epochs_run": 20, "best_epoch": 9, "stop_reason": "early stopping"}
+    row = timing_rows({"SASRec": [sasrec]}).iloc[0]
+    assert (row["epochs"], row["s / epoch"], row["minutes to best"]) == ("20", "30.0", "5.0")
