@@ -112,11 +112,12 @@ def timing_rows(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
     for row, runs in rows.items():
         minutes = [run["train_seconds"] / 60 for run in runs]
         epochs = [run.get("epochs_trained") or run.get("epochs_run") for run in runs]
-        per_epoch = [run.get("finetune_seconds", run["train_seconds"]) / count
-                     for run, count in zip(runs, epochs, strict=True) if count]
+        timed = [(run, run.get("finetune_seconds", run["train_seconds"]) / count)  # (run, its s / epoch)
+                 for run, count in zip(runs, epochs, strict=True) if count]
+        per_epoch = [seconds for _, seconds in timed]
         best = [run["best_epoch"] + 1 for run in runs if run.get("best_epoch") is not None]
-        to_best = [(run.get("pretrain_seconds", 0.0) + seconds * b) / 60
-                   for run, seconds, b in zip(runs, per_epoch, best, strict=False)]
+        to_best = [(run.get("pretrain_seconds", 0.0) + seconds * (run["best_epoch"] + 1)) / 60
+                   for run, seconds in timed if run.get("best_epoch") is not None]
         pretrain = [run["pretrain_epochs_run"] for run in runs if "pretrain_epochs_run" in run]
         shown_epochs = mean_count(epochs) + (f" + {mean_count(pretrain)} pre-training" if pretrain else "")
         reasons = sorted({run.get("stop_reason", "?") for run in runs})

@@ -114,3 +114,11 @@ def test_a_pre_trained_run_times_its_fine_tuning_epochs_and_counts_pre_training_
     sasrec = {"train_seconds": 600.0, "epochs_run": 20, "best_epoch": 9, "stop_reason": "early stopping"}
     row = timing_rows({"SASRec": [sasrec]}).iloc[0]
     assert (row["epochs"], row["s / epoch"], row["minutes to best"]) == ("20", "30.0", "5.0")
+
+
+def test_minutes_to_best_pair_each_run_with_its_own_epoch_time_when_a_run_records_no_best_epoch():
+    no_best = {"train_seconds": 300.0, "epochs_run": 10, "best_epoch": None, "stop_reason": "epoch cap"}
+    slower = {"train_seconds": 600.0, "epochs_run": 10, "best_epoch": 4, "stop_reason": "early stopping"}
+    row = timing_rows({"SASRec": [no_best, slower]}).iloc[0]
+    # only the second run has a best epoch: 5 epochs of 60 s = 5 min (not 5 of the first run's 30 s)
+    assert (row["s / epoch"], row["best epoch"], row["minutes to best"]) == ("45.0", "5", "5.0")
