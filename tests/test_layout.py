@@ -2,6 +2,7 @@
 
 import ast
 import configparser
+import re
 from pathlib import Path
 
 import recbole_elcrec
@@ -121,3 +122,29 @@ def test_readme_shows_exactly_the_tables_the_committed_records_give(monkeypatch)
     monkeypatch.chdir(root)  # the tables link their charts relative to the repository root
     shown = readme.split(begin)[1].split(end)[0]
     assert shown == render_tables(Path("results")) == (root / "results" / TABLES_FILE).read_text()
+
+
+def heading_anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of a Markdown text's headings: lower case, punctuation dropped, spaces as hyphens."""
+    anchors, seen = set(), {}
+    for title in re.findall(r"^#+ +(.+?) *$", markdown, flags=re.MULTILINE):
+        anchor = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        count = seen.get(anchor, 0)
+        seen[anchor] = count + 1
+        anchors.add(f"{anchor}-{count}" if count else anchor)
+    return anchors
+
+
+def test_heading_anchors_follow_githubs_rules():
+    text = "# Table 1: runs (Beauty, then Toys)\n## `compare`, the tables\n## `compare`, the tables\n"
+    assert heading_anchors(text) == {"table-1-runs-beauty-then-toys", "compare-the-tables", "compare-the-tables-1"}
+
+
+def test_every_readme_link_leads_somewhere():
+    """A renamed heading or a moved chart leaves no link in the README pointing at nothing."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    anchors = heading_anchors("\n".join(readme.split("```")[::2]))  # outside code blocks
+    targets = re.findall(r"\]\(([^)\s]+)\)", readme)
+    assert [target for target in targets if target.startswith("#") and target[1:] not in anchors] == []
+    files = [target for target in targets if not target.startswith(("#", "http://", "https://"))]
+    assert [target for target in files if not (REPO_ROOT / target.split("#")[0]).exists()] == []
