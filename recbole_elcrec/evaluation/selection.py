@@ -16,3 +16,14 @@ def checkpoint_epoch(scores: Iterable[tuple[int, float]], bigger: bool = True) -
         return None
     best = (max if bigger else min)(score for _, score in scores)
     return max(epoch for epoch, score in scores if score == best)
+
+
+def patience_ran_out(scores: Iterable[tuple[int, float]], stopping_step: int, bigger: bool = True) -> bool:
+    """Whether RecBole's ``early_stopping`` ends training after the last of ``scores``.
+
+    It does when more than ``stopping_step`` epochs followed the tested one (``checkpoint_epoch``), since
+    each of them scored below the best (an equal score would have been tested instead).
+    """
+    scores = list(scores)
+    tested = checkpoint_epoch(scores, bigger)
+    return tested is not None and scores[-1][0] - tested > stopping_step

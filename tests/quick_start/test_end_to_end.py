@@ -98,6 +98,38 @@ def test_the_best_epoch_is_the_last_of_tied_scores_as_recbole_keeps_that_checkpo
     assert watch.best_epoch() == saved == 3
 
 
+def test_patience_runs_out_when_recboles_early_stopping_stops():
+    from recbole.utils import early_stopping
+
+    from recbole_elcrec.evaluation.selection import patience_ran_out
+
+    for scores in ([0.1, 0.3, 0.2, 0.2, 0.25], [0.1, 0.3, 0.2, 0.3, 0.2, 0.1], [0.4, 0.3, 0.2], [0.1, 0.2, 0.3]):
+        best, steps, seen = -float("inf"), 0, []
+        for epoch, score in enumerate(scores):
+            best, steps, stop, _ = early_stopping(score, best, steps, max_step=2)
+            seen.append((epoch, score))
+            assert patience_ran_out(seen, stopping_step=2) == stop, (scores, epoch)
+    assert patience_ran_out([(0, 0.1), (1, 0.3), (2, 0.4), (3, 0.5)], stopping_step=2, bigger=False)
+
+
+def test_a_run_whose_patience_runs_out_at_the_cap_converged():
+    """Early stopping and the cap at the same epoch: the run ended by its patience, not by the cap."""
+    from recbole_elcrec.quick_start.run import TimeCapReached, ValidationWatch
+
+    seconds = iter([15.0, 30.0, 45.0, 61.0])  # the one-minute cap is passed in the fourth epoch
+    watch = ValidationWatch(1.0, True, lambda: next(seconds), stopping_step=2)
+    for epoch, score in enumerate([0.3, 0.2, 0.2, 0.1]):
+        watch(epoch, score)  # the fourth epoch's score is the third below the best: patience 2 ran out
+    assert watch.stop_reason(epochs=10) == "early stopping" and watch.best_epoch() == 0
+    seconds = iter([15.0, 30.0, 45.0, 61.0])
+    capped = ValidationWatch(1.0, True, lambda: next(seconds), stopping_step=2)
+    for epoch, score in enumerate([0.3, 0.2, 0.2]):
+        capped(epoch, score)
+    with pytest.raises(TimeCapReached):
+        capped(3, 0.3)  # a tie with the best: patience restarts, so only the cap ends the run
+    assert capped.stop_reason(epochs=10) == "time cap"
+
+
 def test_user_weighting_needs_sequence_mode(tiny_data_path, tmp_path):
     overrides = tiny_overrides(tmp_path, tiny_data_path, train_mode="prefix", next_item_weighting="user")
     with pytest.raises(ValueError, match="next_item_weighting: user needs train_mode: sequence"):
