@@ -189,6 +189,7 @@ def run(
     ``denormals_flushed`` and ``large_buffers_kept``).
     """
     cpu_settings = prepare_cpu()  # before torch's first threads, which inherit it
+    commit = package_commit()  # the code this process runs, whatever the checkout holds when training ends
     config_files = [str(path) for path in config_files]
     overrides = dict(overrides or {})
     config = build_config(model, dataset, config_files, overrides)
@@ -254,7 +255,7 @@ def run(
         "hardware": device_name(config["device"]),
         **cpu_settings,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "commit": package_commit(),
+        "commit": commit,
         "torch": torch.__version__,
         "settings": recorded_settings(config),
     }

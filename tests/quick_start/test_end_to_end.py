@@ -56,6 +56,17 @@ def test_recbole_baselines_run_with_safe_checkpoints(model, tiny_data_path, tmp_
     assert load_checkpoint(result["checkpoint"])["model"] == model
 
 
+def test_the_record_names_the_commit_the_run_started_from(tiny_data_path, tmp_path, monkeypatch):
+    """A checkout moved on during a long run does not relabel the code that trained it."""
+    from recbole_elcrec.quick_start import run as run_module
+
+    checkout = {"head": "abc1234"}
+    monkeypatch.setattr(run_module, "package_commit", lambda: checkout["head"])
+    result = run("SASRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=1),
+                 callback_fn=lambda epoch, score: checkout.update(head="def5678"))  # a commit lands mid-run
+    assert result["commit"] == "abc1234"
+
+
 def test_time_cap_stops_after_the_epoch_that_crosses_it(tiny_data_path, tmp_path):
     result = run("ELCRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=5,
                                                                  time_cap_minutes=1e-6))
