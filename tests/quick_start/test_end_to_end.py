@@ -121,6 +121,9 @@ def test_patience_runs_out_when_recboles_early_stopping_stops():
             seen.append((epoch, score))
             assert patience_ran_out(seen, stopping_step=2) == stop, (scores, epoch)
     assert patience_ran_out([(0, 0.1), (1, 0.3), (2, 0.4), (3, 0.5)], stopping_step=2, bigger=False)
+    every_second_epoch = [(1, 0.3), (3, 0.2), (5, 0.2)]  # eval_step 2: two validations after the best
+    assert not patience_ran_out(every_second_epoch, stopping_step=2)
+    assert patience_ran_out([*every_second_epoch, (7, 0.1)], stopping_step=2)
 
 
 def test_a_run_whose_patience_runs_out_at_the_cap_converged():
