@@ -128,7 +128,7 @@ class ValidationWatch:
 
     Works alike for this package's trainer and RecBole's: on the cap it raises ``TimeCapReached``, which
     leaves the trainer's ``fit`` after that epoch's best checkpoint is written, unless early stopping ends
-    training at that same epoch (its patience of ``stopping_step`` epochs ran out): that run converged.
+    training at that same epoch (its patience of ``stopping_step`` validations ran out): that run converged.
     """
 
     def __init__(self, cap_minutes: float | None, bigger: bool, elapsed: Callable[[], float],
