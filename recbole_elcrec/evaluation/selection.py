@@ -17,14 +17,3 @@ def checkpoint_epoch(scores: Iterable[tuple[int, float]], bigger: bool = True) -
     best = (max if bigger else min)(score for _, score in scores)
     return max(epoch for epoch, score in scores if score == best)
 
-
-def patience_ran_out(scores: Iterable[tuple[int, float]], stopping_step: int, bigger: bool = True) -> bool:
-    """Whether RecBole's ``early_stopping`` ends training after the last of ``scores``.
-
-    It does when more than ``stopping_step`` validations followed the tested epoch (``checkpoint_epoch``),
-    since each of them scored below the best (an equal score would have been tested instead); with
-    ``eval_step`` above 1 RecBole counts validations, not epochs.
-    """
-    scores = list(scores)
-    tested = checkpoint_epoch(scores, bigger)
-    return tested is not None and sum(epoch > tested for epoch, _ in scores) > stopping_step

@@ -19,7 +19,7 @@ from recbole_elcrec.data.loaders import compile_encoder, fast_train_loader
 from recbole_elcrec.data.prepare import DatasetNotFoundError, require_atomic_files
 from recbole_elcrec.data.sequences import TRAIN_MODES, sequence_train_loader
 from recbole_elcrec.evaluation.protocol import protocol_loaders, protocol_of
-from recbole_elcrec.evaluation.selection import checkpoint_epoch, patience_ran_out
+from recbole_elcrec.evaluation.selection import checkpoint_epoch
 from recbole_elcrec.model.base import ContrastiveSequentialRecommender
 from recbole_elcrec.trainer.checkpoint import plain_values
 from recbole_elcrec.trainer.resume import (
@@ -127,16 +127,16 @@ class ValidationWatch:
     """RecBole's ``callback_fn`` after every validation: records the scores and enforces ``time_cap_minutes``.
 
     Works alike for this package's trainer and RecBole's: on the cap it raises ``TimeCapReached``, which
-    leaves the trainer's ``fit`` after that epoch's best checkpoint is written, unless early stopping ends
-    training at that same epoch (its patience of ``stopping_step`` validations ran out): that run converged.
+    leaves the trainer's ``fit`` after that epoch's best checkpoint is written, unless ``stopping()`` says
+    early stopping ends training at that same epoch (its patience ran out): that run converged.
     """
 
     def __init__(self, cap_minutes: float | None, bigger: bool, elapsed: Callable[[], float],
                  then: Callable[[int, float], None] | None = None, earlier: list[dict[str, Any]] = (),
-                 stopping_step: int | None = None):
+                 stopping: Callable[[], bool] = lambda: False):
         self.cap_seconds = None if cap_minutes is None else float(cap_minutes) * 60
         self.bigger = bigger
-        self.stopping_step = stopping_step
+        self.stopping = stopping  # asked after a validation: does the trainer's early stopping end training now?
         self.elapsed = elapsed  # training seconds so far, a resumed run's earlier processes included
         self.then = then
         # (epoch index, validation score), from the epochs a resumed run had validated already
@@ -148,13 +148,9 @@ class ValidationWatch:
         self.scores.append((int(epoch_idx), float(valid_score)))
         if self.then:
             self.then(epoch_idx, valid_score)
-        if self.cap_seconds is not None and self.elapsed() > self.cap_seconds and not self.early_stopping_now():
+        if self.cap_seconds is not None and self.elapsed() > self.cap_seconds and not self.stopping():
             self.capped = True
             raise TimeCapReached
-
-    def early_stopping_now(self) -> bool:
-        """Whether the trainer's early stopping ends training after the epoch just validated."""
-        return self.stopping_step is not None and patience_ran_out(self.scores, self.stopping_step, self.bigger)
 
     def best_epoch(self) -> int | None:
         """The epoch (0-based) whose checkpoint is tested: the last to reach the best score (``checkpoint_epoch``)."""
@@ -216,8 +212,12 @@ def run(
     if resume:
         trainer.resume_checkpoint(resume)
 
+    def patience_ran_out() -> bool:
+        """RecBole's ``early_stopping`` test; both trainers' ``fit`` set ``cur_step`` before the callback."""
+        return trainer.cur_step > config["stopping_step"]
+
     watch = ValidationWatch(config["time_cap_minutes"], config["valid_metric_bigger"], trainer.train_seconds,
-                            callback_fn, getattr(trainer, "history", []), config["stopping_step"])
+                            callback_fn, getattr(trainer, "history", []), patience_ran_out)
     try:
         with interruption_names_last_checkpoint(trainer):
             best_valid_score, best_valid_result = trainer.fit(

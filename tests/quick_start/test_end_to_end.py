@@ -75,13 +75,24 @@ def test_time_cap_stops_after_the_epoch_that_crosses_it(tiny_data_path, tmp_path
     assert set(result["test_result"]) == {"hit@5", "hit@20", "ndcg@5", "ndcg@20"}
 
 
-def test_early_stopping_is_the_only_convergence(tiny_data_path, tmp_path):
+def test_early_stopping_is_the_only_convergence(tiny_data_path, tmp_path, monkeypatch):
+    from recbole_elcrec.quick_start import run as run_module
+
+    answers = []  # what the time cap is told, after each validation, about RecBole's early stopping
+
+    class RecordingWatch(run_module.ValidationWatch):
+        def __call__(self, epoch_idx, valid_score):
+            super().__call__(epoch_idx, valid_score)
+            answers.append(self.stopping())
+
     capped = run("SASRec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=2))
     assert (capped["stop_reason"], capped["converged"], capped["epochs_trained"]) == ("epoch cap", False, 2)
+    monkeypatch.setattr(run_module, "ValidationWatch", RecordingWatch)
     stopped = run("GRU4Rec", TINY_DATASET, overrides=tiny_overrides(tmp_path, tiny_data_path, epochs=50,
                                                                     stopping_step=1, learning_rate=0.05))
     assert (stopped["stop_reason"], stopped["converged"]) == ("early stopping", True)
     assert stopped["epochs_trained"] < 50 and stopped["eval_protocol"] == "paper"
+    assert answers == [False] * (stopped["epochs_trained"] - 1) + [True]  # true only when RecBole stopped
 
 
 def test_a_resumed_runs_best_epoch_and_stop_reason_count_the_epochs_before_the_resume():
@@ -109,39 +120,27 @@ def test_the_best_epoch_is_the_last_of_tied_scores_as_recbole_keeps_that_checkpo
     assert watch.best_epoch() == saved == 3
 
 
-def test_patience_runs_out_when_recboles_early_stopping_stops():
-    from recbole.utils import early_stopping
-
-    from recbole_elcrec.evaluation.selection import patience_ran_out
-
-    for scores in ([0.1, 0.3, 0.2, 0.2, 0.25], [0.1, 0.3, 0.2, 0.3, 0.2, 0.1], [0.4, 0.3, 0.2], [0.1, 0.2, 0.3]):
-        best, steps, seen = -float("inf"), 0, []
-        for epoch, score in enumerate(scores):
-            best, steps, stop, _ = early_stopping(score, best, steps, max_step=2)
-            seen.append((epoch, score))
-            assert patience_ran_out(seen, stopping_step=2) == stop, (scores, epoch)
-    assert patience_ran_out([(0, 0.1), (1, 0.3), (2, 0.4), (3, 0.5)], stopping_step=2, bigger=False)
-    every_second_epoch = [(1, 0.3), (3, 0.2), (5, 0.2)]  # eval_step 2: two validations after the best
-    assert not patience_ran_out(every_second_epoch, stopping_step=2)
-    assert patience_ran_out([*every_second_epoch, (7, 0.1)], stopping_step=2)
-
-
 def test_a_run_whose_patience_runs_out_at_the_cap_converged():
     """Early stopping and the cap at the same epoch: the run ended by its patience, not by the cap."""
+    from recbole.utils import early_stopping
+
     from recbole_elcrec.quick_start.run import TimeCapReached, ValidationWatch
 
-    seconds = iter([15.0, 30.0, 45.0, 61.0])  # the one-minute cap is passed in the fourth epoch
-    watch = ValidationWatch(1.0, True, lambda: next(seconds), stopping_step=2)
-    for epoch, score in enumerate([0.3, 0.2, 0.2, 0.1]):
-        watch(epoch, score)  # the fourth epoch's score is the third below the best: patience 2 ran out
+    def train(scores):
+        """Validate ``scores``, one an epoch, the fourth past a one-minute cap, as RecBole's fit does."""
+        seconds, patience = iter([15.0, 30.0, 45.0, 61.0]), {"best": -float("inf"), "step": 0, "stop": False}
+        watch = ValidationWatch(1.0, True, lambda: next(seconds), stopping=lambda: patience["stop"])
+        for epoch, score in enumerate(scores):
+            patience["best"], patience["step"], patience["stop"], _ = early_stopping(
+                score, patience["best"], patience["step"], max_step=2)
+            watch(epoch, score)
+        return watch
+
+    # the fourth epoch's score is the third below the best: patience 2 ran out as the cap was passed
+    watch = train([0.3, 0.2, 0.2, 0.1])
     assert watch.stop_reason(epochs=10) == "early stopping" and watch.best_epoch() == 0
-    seconds = iter([15.0, 30.0, 45.0, 61.0])
-    capped = ValidationWatch(1.0, True, lambda: next(seconds), stopping_step=2)
-    for epoch, score in enumerate([0.3, 0.2, 0.2]):
-        capped(epoch, score)
     with pytest.raises(TimeCapReached):
-        capped(3, 0.3)  # a tie with the best: patience restarts, so only the cap ends the run
-    assert capped.stop_reason(epochs=10) == "time cap"
+        train([0.3, 0.2, 0.2, 0.3])  # a tie with the best: patience restarts, so only the cap ends the run
 
 
 def test_user_weighting_needs_sequence_mode(tiny_data_path, tmp_path):
