@@ -91,13 +91,18 @@ def peak_gpu_memory_mb() -> float | None:
     return torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
 
 
-def package_commit() -> str | None:
-    """The git commit of this package's checkout (``+dirty`` with uncommitted changes); None outside git."""
-    root = Path(__file__).resolve().parents[2]
+def package_commit(root: Path | None = None) -> str | None:
+    """The git commit of this package's checkout (``+dirty`` with uncommitted changes); None outside git.
+
+    Changes to ``results/`` and Markdown files do not count: records and tables that a long run's
+    ``compare`` refreshes before they are committed change nothing that the next run executes.
+    """
+    root = root or Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)results", ":(exclude)*.md"],
                                capture_output=True, text=True, timeout=10, check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None

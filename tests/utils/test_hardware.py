@@ -84,3 +84,26 @@ def test_prepare_cpu_reports_each_setting_by_its_record_key():
         "from recbole_elcrec.utils.hardware import prepare_cpu; s = prepare_cpu()",
         "print(int(s['denormals_flushed']) + 2 * int(s['large_buffers_kept']))")
     assert settings == (3 if platform.libc_ver()[0] == "glibc" else 1)
+
+
+def test_the_commit_is_dirty_only_when_code_changed_not_records_or_docs(tmp_path):
+    from recbole_elcrec.utils.hardware import package_commit
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(tmp_path), *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    git("init", "-q")
+    for name in ("recbole_elcrec/model.py", "results/tables.md", "results/a/run.json", "README.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("before\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    head = git("rev-parse", "--short", "HEAD")
+    for name in ("results/tables.md", "results/a/run.json", "README.md"):
+        (tmp_path / name).write_text("after\n")
+    (tmp_path / "results/a/new.json").write_text("{}\n")
+    assert package_commit(tmp_path) == head
+    (tmp_path / "recbole_elcrec/model.py").write_text("after\n")
+    assert package_commit(tmp_path) == f"{head}+dirty"
+    assert package_commit(tmp_path / "missing") is None
