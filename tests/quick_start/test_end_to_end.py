@@ -126,21 +126,27 @@ def test_a_run_whose_patience_runs_out_at_the_cap_converged():
 
     from recbole_elcrec.quick_start.run import TimeCapReached, ValidationWatch
 
-    def train(scores):
-        """Validate ``scores``, one an epoch, the fourth past a one-minute cap, as RecBole's fit does."""
+    def new_watch():
+        """A one-minute cap passed in the fourth epoch; patience 2 kept as RecBole's fit keeps it."""
         seconds, patience = iter([15.0, 30.0, 45.0, 61.0]), {"best": -float("inf"), "step": 0, "stop": False}
         watch = ValidationWatch(1.0, True, lambda: next(seconds), stopping=lambda: patience["stop"])
-        for epoch, score in enumerate(scores):
+
+        def validate(epoch: int, score: float) -> None:
             patience["best"], patience["step"], patience["stop"], _ = early_stopping(
                 score, patience["best"], patience["step"], max_step=2)
             watch(epoch, score)
-        return watch
+        return watch, validate
 
-    # the fourth epoch's score is the third below the best: patience 2 ran out as the cap was passed
-    watch = train([0.3, 0.2, 0.2, 0.1])
+    watch, validate = new_watch()
+    for epoch, score in enumerate([0.3, 0.2, 0.2, 0.1]):
+        validate(epoch, score)  # the fourth epoch's score is the third below the best: patience 2 ran out
     assert watch.stop_reason(epochs=10) == "early stopping" and watch.best_epoch() == 0
+    capped, validate = new_watch()
+    for epoch, score in enumerate([0.3, 0.2, 0.2]):
+        validate(epoch, score)
     with pytest.raises(TimeCapReached):
-        train([0.3, 0.2, 0.2, 0.3])  # a tie with the best: patience restarts, so only the cap ends the run
+        validate(3, 0.3)  # a tie with the best: patience restarts, so only the cap ends the run
+    assert capped.stop_reason(epochs=10) == "time cap"
 
 
 def test_user_weighting_needs_sequence_mode(tiny_data_path, tmp_path):
