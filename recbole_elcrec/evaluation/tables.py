@@ -23,9 +23,11 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def best_and_runner_up(means: Mapping[str, float]) -> tuple[str | None, str | None]:
-    """The rows with the highest and second highest mean."""
-    ranked = sorted(means, key=means.get, reverse=True)
-    return (ranked[0] if ranked else None), (ranked[1] if len(ranked) > 1 else None)
+    """The rows with the highest and second highest mean; neither for a single row, which is best of nothing."""
+    if len(means) < 2:
+        return None, None
+    first, second, *_ = sorted(means, key=means.get, reverse=True)
+    return first, second
 
 
 def paired_p_value(first: Mapping[Hashable, float], second: Mapping[Hashable, float]) -> float:

@@ -27,6 +27,12 @@ def test_quality_table_marks_best_and_runner_up():
     assert column["C"] == "0.1000 ± 0.0000"
 
 
+def test_a_single_row_is_neither_best_nor_runner_up():
+    shown, numeric = tables.quality_table({"A": FIXED["A"]})
+    assert list(shown["HR@5"]) == ["0.3100 ± 0.0100", "n/a"]
+    assert numeric["hit@5_p_vs_runner_up"].isna().all()
+
+
 def test_p_value_is_scipys_paired_t_test():
     _, numeric = tables.quality_table(FIXED)
     expected = ttest_rel([0.30, 0.32, 0.31], [0.20, 0.23, 0.19]).pvalue
