@@ -76,7 +76,7 @@ def test_python_m_recbole_elcrec_compare_rebuilds_the_tables_without_training(tm
     done = subprocess.run([sys.executable, "-m", "recbole_elcrec.compare", "--tables", str(tmp_path)],
                           capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
     assert done.returncode == 0, done.stderr
-    assert "| ELCRec | 1 | **0.3000** | **0.5000** | **0.2000** | **0.2500** |" in (tmp_path / "tables.md").read_text()
+    assert "| ELCRec | 1 | 0.3000 | 0.5000 | 0.2000 | 0.2500 |" in (tmp_path / "tables.md").read_text()
 
 
 def test_top_level_help_imports_neither_torch_nor_recbole_nor_ray():
